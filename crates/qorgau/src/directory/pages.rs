@@ -1,0 +1,9 @@
+//! Directory pages.
+
+use axum::Router;
+
+use crate::platform::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,198 @@
+//! The `qorgau` command: one binary for the server and its operations.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use qorgau::platform::access::{Role, Scope};
+use qorgau::platform::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "qorgau",
+    version,
+    about = "Protecting health workers from violence and harassment at work"
+)]
+struct Cli {
+    /// `text` for people, `json` for log collectors.
+    #[arg(long, env = "QORGAU_LOG_FORMAT", default_value = "text", global = true)]
+    log_format: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        cfg: Config,
+        /// Load the demo country (idempotent).
+        #[arg(long)]
+        demo: bool,
+        /// Allow --demo on a database that already holds other data.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create the database or apply pending migrations, then exit.
+    Migrate {
+        #[command(flatten)]
+        cfg: Config,
+    },
+    /// Load the demo country into the database, then exit.
+    Demo {
+        #[command(flatten)]
+        cfg: Config,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// A consistent online copy of the SQLite database (for PostgreSQL use pg_dump).
+    Backup {
+        #[command(flatten)]
+        cfg: Config,
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (the server must be stopped).
+    Restore {
+        #[command(flatten)]
+        cfg: Config,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account; prints its one-time password reset link path.
+    Add {
+        #[command(flatten)]
+        cfg: Config,
+        #[arg(long)]
+        username: String,
+        /// worker, security_guard, department_head, facility_admin, investigator, union_rep,
+        /// regional_health, labour_inspector, ministry_analyst, prosecutor, system_admin
+        #[arg(long)]
+        role: String,
+        /// own | department:ID | facility:ID | region:ISO | country[:KZ|KG]
+        #[arg(long)]
+        scope: String,
+        /// Password; when absent a reset link is printed instead.
+        #[arg(long, env = "QORGAU_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute the hash chain and report any edited or deleted entry.
+    Verify {
+        #[command(flatten)]
+        cfg: Config,
+    },
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QORGAU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(&cli.log_format);
+    match run(cli.cmd).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cmd: Cmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match cmd {
+        Cmd::Serve { cfg, demo, force } => {
+            let db = qorgau::app::open(&cfg).await?;
+            if demo {
+                qorgau::demo::load(&db, &cfg, force).await?;
+            }
+            qorgau::app::serve(qorgau::app::state(db, cfg)).await?;
+        }
+        Cmd::Migrate { cfg } => {
+            qorgau::app::open(&cfg).await?;
+            println!("database is up to date");
+        }
+        Cmd::Demo { cfg, force } => {
+            let db = qorgau::app::open(&cfg).await?;
+            qorgau::demo::load(&db, &cfg, force).await?;
+        }
+        Cmd::User {
+            cmd:
+                UserCmd::Add {
+                    cfg,
+                    username,
+                    role,
+                    scope,
+                    password,
+                },
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
+            let scope = Scope::parse_cli(&scope).ok_or_else(|| format!("bad scope {scope:?}"))?;
+            let db = qorgau::app::open(&cfg).await?;
+            let out = qorgau::accounts::store::create_user_cli(
+                &db,
+                &username,
+                role,
+                &scope,
+                password.as_deref(),
+            )
+            .await?;
+            println!("{out}");
+        }
+        Cmd::Backup { cfg, to } => {
+            let db = qorgau::app::open(&cfg).await?;
+            qorgau::platform::backup::backup(&db, &to).await?;
+            println!("backup written to {}", to.display());
+        }
+        Cmd::Restore { cfg, from } => {
+            qorgau::platform::backup::restore(&cfg, &from).await?;
+            println!("restored {} into {}", from.display(), cfg.database_url());
+        }
+        Cmd::Audit {
+            cmd: AuditCmd::Verify { cfg },
+        } => {
+            let db = qorgau::app::open(&cfg).await?;
+            let v = qorgau::platform::audit::verify(&db).await?;
+            println!("entries: {}", v.entries);
+            println!("head: {}", v.head);
+            if v.breaks.is_empty() {
+                println!("audit log intact");
+            } else {
+                for b in &v.breaks {
+                    println!("BROKEN: {b:?}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,52 @@
+//! Settings for `qorgau serve`, from flags or `QORGAU_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one and prints it.
+    #[arg(long, env = "QORGAU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where the SQLite database, keys, uploads and demo files live.
+    #[arg(long, env = "QORGAU_DATA_DIR", default_value = "./qorgau-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://...` to scale out; defaults to a SQLite file inside the data dir.
+    #[arg(long, env = "QORGAU_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// TLS certificate chain (PEM); with --tls-key, serve HTTPS.
+    #[arg(long, env = "QORGAU_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, env = "QORGAU_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "QORGAU_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+    /// Hours after which a session ends regardless (one long shift).
+    #[arg(long, env = "QORGAU_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: i64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "QORGAU_MAX_BODY", default_value_t = 2 * 1024 * 1024)]
+    pub max_body: usize,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "QORGAU_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Mark cookies `Secure` even without --tls-cert (behind a TLS-terminating proxy).
+    #[arg(long, env = "QORGAU_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("qorgau.db").display()),
+        }
+    }
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some()
+    }
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies || self.tls()
+    }
+}

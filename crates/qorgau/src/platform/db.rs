@@ -1,0 +1,418 @@
+//! One handle over the two databases Qorgau runs on.
+//!
+//! SQL is written once with `$1..$N` placeholders (both sqlx drivers accept them) and bound from
+//! [`Arg`] values, so a capability's store does not care which backend it talks to. Rows come back
+//! as [`Row`], decoded by column name. SQLite gets a separate single-connection write pool: every
+//! write is serialised there, which avoids `SQLITE_BUSY` on lock upgrades and lets WAL readers run
+//! beside it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Postgres, Row as _, Sqlite};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url: {0}")]
+    Url(String),
+}
+
+impl DbError {
+    /// A unique or primary-key constraint refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+    pub fn is_foreign_key_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A value bound to a `$n` placeholder. NULLs keep their type, because PostgreSQL checks a
+/// parameter's declared type against the column it is compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Bool(Option<bool>),
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Text(Option<String>),
+    Uuid(Option<Uuid>),
+    Bytes(Option<Vec<u8>>),
+}
+
+macro_rules! arg_from {
+    ($t:ty, $variant:ident, $v:ident => $e:expr) => {
+        impl From<$t> for Arg {
+            fn from($v: $t) -> Self {
+                Arg::$variant(Some($e))
+            }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Self {
+                Arg::$variant(v.map(|$v| $e))
+            }
+        }
+    };
+}
+arg_from!(bool, Bool, v => v);
+arg_from!(i64, I64, v => v);
+arg_from!(i32, I64, v => v.into());
+arg_from!(u32, I64, v => v.into());
+arg_from!(f64, F64, v => v);
+arg_from!(String, Text, v => v);
+arg_from!(&str, Text, v => v.to_owned());
+arg_from!(&String, Text, v => v.clone());
+arg_from!(Uuid, Uuid, v => v);
+arg_from!(&Uuid, Uuid, v => *v);
+arg_from!(Vec<u8>, Bytes, v => v);
+arg_from!(crate::platform::time::Ts, I64, v => v.micros());
+
+/// Builds a `Vec<Arg>` from heterogeneous values.
+#[macro_export]
+macro_rules! args {
+    () => { Vec::<$crate::platform::db::Arg>::new() };
+    ($($e:expr),+ $(,)?) => { vec![$($crate::platform::db::Arg::from($e)),+] };
+}
+
+/// A column type both drivers decode.
+pub trait Col:
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + sqlx::Type<Postgres>
+{
+}
+impl<T> Col for T where
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+{
+}
+
+pub enum Row {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+impl Row {
+    pub fn get<T: Col>(&self, col: &str) -> DbResult<T> {
+        Ok(match self {
+            Row::Sqlite(r) => r.try_get(col)?,
+            Row::Pg(r) => r.try_get(col)?,
+        })
+    }
+    pub fn ts(&self, col: &str) -> DbResult<crate::platform::time::Ts> {
+        Ok(crate::platform::time::Ts::from_micros(self.get(col)?))
+    }
+    pub fn opt_ts(&self, col: &str) -> DbResult<Option<crate::platform::time::Ts>> {
+        Ok(self
+            .get::<Option<i64>>(col)?
+            .map(crate::platform::time::Ts::from_micros))
+    }
+}
+
+fn bind_sqlite<'q>(
+    mut q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    for a in args {
+        q = match a {
+            Arg::Bool(v) => q.bind(v),
+            Arg::I64(v) => q.bind(v),
+            Arg::F64(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Uuid(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+fn bind_pg<'q>(
+    mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    for a in args {
+        q = match a {
+            Arg::Bool(v) => q.bind(v),
+            Arg::I64(v) => q.bind(v),
+            Arg::F64(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Uuid(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+/// The same four calls on a pool and on a transaction.
+macro_rules! exec_methods {
+    () => {
+        pub async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<u64> {
+            Ok(match self {
+                Self::Sqlite(c) => bind_sqlite(sqlx::query(sql), args)
+                    .execute(&mut **c)
+                    .await?
+                    .rows_affected(),
+                Self::Pg(c) => bind_pg(sqlx::query(sql), args)
+                    .execute(&mut **c)
+                    .await?
+                    .rows_affected(),
+            })
+        }
+        pub async fn fetch_all(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
+            Ok(match self {
+                Self::Sqlite(c) => bind_sqlite(sqlx::query(sql), args)
+                    .fetch_all(&mut **c)
+                    .await?
+                    .into_iter()
+                    .map(Row::Sqlite)
+                    .collect(),
+                Self::Pg(c) => bind_pg(sqlx::query(sql), args)
+                    .fetch_all(&mut **c)
+                    .await?
+                    .into_iter()
+                    .map(Row::Pg)
+                    .collect(),
+            })
+        }
+        pub async fn fetch_optional(
+            &mut self,
+            sql: &'static str,
+            args: Vec<Arg>,
+        ) -> DbResult<Option<Row>> {
+            Ok(match self {
+                Self::Sqlite(c) => bind_sqlite(sqlx::query(sql), args)
+                    .fetch_optional(&mut **c)
+                    .await?
+                    .map(Row::Sqlite),
+                Self::Pg(c) => bind_pg(sqlx::query(sql), args)
+                    .fetch_optional(&mut **c)
+                    .await?
+                    .map(Row::Pg),
+            })
+        }
+        pub async fn fetch_one(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<Row> {
+            match self.fetch_optional(sql, args).await? {
+                Some(r) => Ok(r),
+                None => Err(DbError::Sqlx(sqlx::Error::RowNotFound)),
+            }
+        }
+    };
+}
+
+/// A connection taken from the read pool, for a run of reads.
+pub enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Pg(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Conn {
+    exec_methods!();
+}
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Pg(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    exec_methods!();
+
+    pub async fn commit(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+fn migrations(dir: &[(&'static str, &'static str)]) -> Migrator {
+    let list = dir
+        .iter()
+        .enumerate()
+        .map(|(i, (desc, sql))| {
+            Migration::new(
+                i as i64 + 1,
+                (*desc).into(),
+                MigrationType::Simple,
+                sqlx::AssertSqlSafe(*sql).into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(list)
+}
+
+use sqlx::SqlSafeStr as _;
+
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[(
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[(
+    "init",
+    include_str!("../../migrations/postgres/0001_init.sql"),
+)];
+
+impl Db {
+    /// Opens (creating if needed) the database named by `url`: `sqlite://PATH` or `postgres://...`.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let base = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // Anything acknowledged to a sender must survive a power cut.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(base.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(base)
+                .await?;
+            Ok(Db::Sqlite { read, write })
+        } else {
+            Err(DbError::Url(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> DbResult<()> {
+        match self {
+            Db::Sqlite { write, .. } => migrations(SQLITE_MIGRATIONS).run(write).await?,
+            Db::Postgres(p) => migrations(POSTGRES_MIGRATIONS).run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// True when every embedded migration has been applied.
+    pub async fn migrations_current(&self) -> DbResult<bool> {
+        let expected = match self.backend() {
+            Backend::Sqlite => SQLITE_MIGRATIONS.len(),
+            Backend::Postgres => POSTGRES_MIGRATIONS.len(),
+        } as i64;
+        let row = self
+            .conn()
+            .await?
+            .fetch_one(
+                "SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success = true",
+                vec![],
+            )
+            .await?;
+        Ok(row.get::<i64>("n")? >= expected)
+    }
+
+    pub async fn conn(&self) -> DbResult<Conn> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Db::Postgres(p) => Conn::Pg(p.acquire().await?),
+        })
+    }
+
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    pub async fn fetch_all(&self, sql: &'static str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
+        self.conn().await?.fetch_all(sql, args).await
+    }
+    pub async fn fetch_optional(&self, sql: &'static str, args: Vec<Arg>) -> DbResult<Option<Row>> {
+        self.conn().await?.fetch_optional(sql, args).await
+    }
+    pub async fn fetch_one(&self, sql: &'static str, args: Vec<Arg>) -> DbResult<Row> {
+        self.conn().await?.fetch_one(sql, args).await
+    }
+    /// A single write in its own transaction.
+    pub async fn execute(&self, sql: &'static str, args: Vec<Arg>) -> DbResult<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(sql, args).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn ping(&self) -> DbResult<()> {
+        self.fetch_one("SELECT 1 AS one", vec![]).await.map(|_| ())
+    }
+
+    /// Pool sizes for /metrics: (open connections, idle connections).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self {
+            Db::Sqlite { read, write } => (
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+            ),
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
