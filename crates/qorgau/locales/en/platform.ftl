@@ -11,7 +11,10 @@ logout = Log out
 footer-note = Qorgau protects health workers from violence and harassment at work (ILO Convention 190).
 back-home = Back to the home page
 error-status = Error code
-retry-after = Please try again in { $s } seconds.
+retry-after = Please try again in { $s ->
+    [one] { $s } second
+   *[other] { $s } seconds
+}.
 pagination = Pages
 next-page = Next page
 nothing-found = Nothing found.

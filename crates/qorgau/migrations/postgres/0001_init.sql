@@ -101,13 +101,13 @@ CREATE TABLE users (
     scope_id TEXT,
     person_id UUID REFERENCES people(id),
     lang TEXT,
-    pref_size INTEGER,
+    pref_size BIGINT,
     pref_scheme TEXT,
     pref_images TEXT,
     totp_secret TEXT,
     totp_enrolled BOOLEAN NOT NULL DEFAULT FALSE,
     totp_last_step BIGINT,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
+    failed_logins BIGINT NOT NULL DEFAULT 0,
     locked_until BIGINT,
     disabled_at BIGINT,
     created_at BIGINT NOT NULL
@@ -163,7 +163,7 @@ CREATE TABLE idempotency (
     scope TEXT NOT NULL,              -- hash of the credential that sent it
     key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    status INTEGER NOT NULL,          -- 0 while in progress
+    status BIGINT NOT NULL,          -- 0 while in progress
     content_type TEXT NOT NULL,
     body BYTEA NOT NULL,
     created_at BIGINT NOT NULL,

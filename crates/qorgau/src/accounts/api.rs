@@ -16,7 +16,7 @@ use crate::platform::access::{Action, Principal, Role, ScopeKind};
 use crate::platform::audit::{self, Entry};
 use crate::platform::auth;
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::extract::{Json, PageQuery, Paged, Query};
+use crate::platform::extract::{Json, LateJson, PageQuery, Paged, Query};
 use crate::platform::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -215,9 +215,10 @@ pub struct CreatedAccount {
 pub async fn create_user(
     State(st): State<AppState>,
     p: Principal,
-    Json(input): Json<NewAccount>,
+    input: LateJson<NewAccount>,
 ) -> AppResult<(StatusCode, axum::Json<CreatedAccount>)> {
     p.require(Action::AccountsManage)?;
+    let input = input.0?;
     let (account, reset_link) = store::admin_create(&st, &p, &input).await?;
     Ok((
         StatusCode::CREATED,
@@ -264,9 +265,10 @@ pub async fn user_disable(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(d): Json<Disable>,
+    d: LateJson<Disable>,
 ) -> AppResult<StatusCode> {
     p.require(Action::AccountsManage)?;
+    let d = d.0?;
     store::admin_set_disabled(&st, &p, id, d.disabled).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,7 @@ use crate::directory::store::{self, PeopleQuery, Table};
 use crate::platform::access::{Action, Principal};
 use crate::platform::audit::{self, Actor, Event};
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::extract::{Json, PageQuery, Paged, Query};
+use crate::platform::extract::{LateJson, PageQuery, Paged, Query};
 use crate::platform::state::AppState;
 use crate::platform::validate::Check;
 use crate::platform::web::Ctx;
@@ -154,9 +154,17 @@ pub async fn list_facilities(
 pub async fn create_facility(
     State(st): State<AppState>,
     p: Principal,
-    Json(input): Json<FacilityInput>,
+    input: LateJson<FacilityInput>,
 ) -> AppResult<(StatusCode, axum::Json<Facility>)> {
     p.require(Action::DirectoryManage)?;
+    // New facilities are a regional or national decision, not a facility administrator's.
+    if !matches!(
+        p.scope,
+        crate::platform::access::Scope::Region(_) | crate::platform::access::Scope::Country(_)
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -170,11 +178,10 @@ pub async fn create_facility(
         tz: String::new(),
         archived: false,
     };
-    // A facility-scoped administrator cannot create facilities; regional scope would.
     let mut place = probe.place();
     place.facility = None;
     if !p.sees(&place) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::field("region_id", "err-out-of-scope"));
     }
     let mut tx = st.db.begin().await?;
     let id = store::create_facility(&mut tx, &input).await?;
@@ -209,9 +216,10 @@ pub async fn update_facility(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(input): Json<FacilityInput>,
+    input: LateJson<FacilityInput>,
 ) -> AppResult<axum::Json<Facility>> {
     let before = facility_for(&st, &p, id, Action::DirectoryManage).await?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -260,9 +268,10 @@ pub async fn archive_facility(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(a): Json<Archive>,
+    a: LateJson<Archive>,
 ) -> AppResult<StatusCode> {
     facility_for(&st, &p, id, Action::DirectoryManage).await?;
+    let a = a.0?;
     archive(&st, &p, Table::Facilities, "facility", id, a.archived).await
 }
 
@@ -283,9 +292,10 @@ pub async fn create_department(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(input): Json<DepartmentInput>,
+    input: LateJson<DepartmentInput>,
 ) -> AppResult<(StatusCode, axum::Json<Department>)> {
     facility_for(&st, &p, id, Action::DirectoryManage).await?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -318,9 +328,10 @@ pub async fn update_department(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(input): Json<DepartmentInput>,
+    input: LateJson<DepartmentInput>,
 ) -> AppResult<axum::Json<Department>> {
     department_for(&st, &p, id).await?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -346,9 +357,10 @@ pub async fn archive_department(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(a): Json<Archive>,
+    a: LateJson<Archive>,
 ) -> AppResult<StatusCode> {
     department_for(&st, &p, id).await?;
+    let a = a.0?;
     archive(&st, &p, Table::Departments, "department", id, a.archived).await
 }
 
@@ -369,9 +381,10 @@ pub async fn create_post(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(input): Json<PostInput>,
+    input: LateJson<PostInput>,
 ) -> AppResult<(StatusCode, axum::Json<SecurityPost>)> {
     facility_for(&st, &p, id, Action::DirectoryManage).await?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -408,9 +421,10 @@ pub async fn update_post(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(input): Json<PostInput>,
+    input: LateJson<PostInput>,
 ) -> AppResult<axum::Json<SecurityPost>> {
     post_for(&st, &p, id).await?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -436,9 +450,10 @@ pub async fn archive_post(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(a): Json<Archive>,
+    a: LateJson<Archive>,
 ) -> AppResult<StatusCode> {
     post_for(&st, &p, id).await?;
+    let a = a.0?;
     archive(&st, &p, Table::Posts, "security_post", id, a.archived).await
 }
 
@@ -459,9 +474,10 @@ pub async fn put_shift(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(input): Json<ShiftInput>,
+    input: LateJson<ShiftInput>,
 ) -> AppResult<axum::Json<Vec<Shift>>> {
     facility_for(&st, &p, id, Action::DirectoryManage).await?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -539,9 +555,10 @@ pub async fn audit_list_read(st: &AppState, p: &Principal, people: &[Person]) ->
 pub async fn create_person(
     State(st): State<AppState>,
     p: Principal,
-    Json(input): Json<PersonInput>,
+    input: LateJson<PersonInput>,
 ) -> AppResult<(StatusCode, axum::Json<Person>)> {
     p.require(Action::PeopleManage)?;
+    let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
@@ -609,9 +626,10 @@ pub async fn update_person(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(mut input): Json<PersonInput>,
+    input: LateJson<PersonInput>,
 ) -> AppResult<axum::Json<Person>> {
     let before = person_for(&st, &p, id, Action::PeopleManage).await?;
+    let mut input = input.0?;
     input.facility_id = Some(before.facility_id);
     let mut c = Check::new();
     let input = input.check(&mut c);
@@ -639,9 +657,10 @@ pub async fn archive_person(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Json(a): Json<Archive>,
+    a: LateJson<Archive>,
 ) -> AppResult<StatusCode> {
     person_for(&st, &p, id, Action::PeopleManage).await?;
+    let a = a.0?;
     archive(&st, &p, Table::People, "person", id, a.archived).await
 }
 

@@ -408,3 +408,48 @@ mod tests {
         assert_eq!(Scope::parse_cli("galaxy"), None);
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    /// `docs/access.md` states the role x action table; it must say what `grants` does.
+    #[test]
+    fn access_doc_matches_grants() {
+        let doc = include_str!("../../../../docs/access.md");
+        let mut seen = 0;
+        let header: Vec<&str> = doc
+            .lines()
+            .find(|l| l.starts_with("| action |"))
+            .expect("actions table")
+            .split('|')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        for line in doc.lines() {
+            let cells: Vec<&str> = line
+                .split('|')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            let Some(action) = cells
+                .first()
+                .and_then(|c| Action::ALL.into_iter().find(|a| a.code() == *c))
+            else {
+                continue;
+            };
+            seen += 1;
+            for (i, cell) in cells.iter().enumerate().skip(1) {
+                let role = Role::parse(header[i]).expect("role column");
+                assert_eq!(
+                    *cell == "✓",
+                    grants(role, action),
+                    "docs/access.md says {cell} for {} / {}",
+                    action.code(),
+                    role.code()
+                );
+            }
+        }
+        assert_eq!(seen, Action::ALL.len(), "every action has a row");
+    }
+}

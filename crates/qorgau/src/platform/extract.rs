@@ -148,3 +148,16 @@ impl<T> Paged<T> {
         Paged { items, next_cursor }
     }
 }
+
+/// A JSON body parsed before the handler runs but judged after: the handler checks access first
+/// (`?` on `.0` afterwards), so a caller without the right sees 403/404, never a hint from 422.
+pub struct LateJson<T>(pub Result<T, AppError>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for LateJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        Ok(LateJson(
+            Json::<T>::from_request(req, state).await.map(|Json(v)| v),
+        ))
+    }
+}

@@ -225,9 +225,9 @@ fn finish(ctx: &Ctx, res: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.starts_with("application/problem+json") || ct.starts_with("text/html")
-        });
+        // The framework's own refusals are plain text or empty; anything else is a handler's
+        // deliberate answer (an import report, an HTML form with its errors).
+        .is_some_and(|ct| !ct.starts_with("text/plain"));
     if has_own_body {
         return res;
     }
