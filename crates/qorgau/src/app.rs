@@ -78,7 +78,49 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::directory::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
+    problems_everywhere(&mut doc);
     doc
+}
+
+/// Every error is an RFC 9457 problem, whatever the route: error responses are declared with
+/// that media type, and every operation gets a `default` problem for the refusals any route can
+/// give (malformed input 400, 401, 403, 404, 413, 415, 422, 429, 503).
+fn problems_everywhere(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, Response};
+    let problem = || {
+        RefOr::T(Content::new(Some(RefOr::Ref(Ref::from_schema_name(
+            "ProblemBody",
+        )))))
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, resp) in op.responses.responses.iter_mut() {
+                if status.starts_with(['4', '5'])
+                    && let RefOr::T(r) = resp
+                {
+                    r.content.clear();
+                    r.content
+                        .insert("application/problem+json".into(), problem());
+                }
+            }
+            let mut default =
+                Response::new("An error, as an RFC 9457 problem in the caller's language");
+            default
+                .content
+                .insert("application/problem+json".into(), problem());
+            op.responses
+                .responses
+                .entry("default".into())
+                .or_insert(RefOr::T(default));
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {

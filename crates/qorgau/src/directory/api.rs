@@ -666,7 +666,7 @@ pub async fn archive_person(
 
 #[utoipa::path(post, path = "/api/v1/facilities/{id}/import/staff", tag = "directory", params(("id" = Uuid, Path)),
     request_body(content = String, content_type = "text/csv", description = "header: employee_no,full_name,profession,department,phone,email"),
-    responses((status = 200, body = import::ImportReport), (status = 422, body = import::ImportReport), (status = 404, body = crate::platform::error::ProblemBody)))]
+    responses((status = 200, body = import::ImportReport), (status = 422, body = crate::platform::error::ProblemBody, description = "each bad row, by line; nothing was imported"), (status = 404, body = crate::platform::error::ProblemBody)))]
 pub async fn import_staff(
     State(st): State<AppState>,
     p: Principal,
@@ -675,18 +675,15 @@ pub async fn import_staff(
     body: String,
 ) -> AppResult<(StatusCode, axum::Json<import::ImportReport>)> {
     facility_for(&st, &p, id, Action::PeopleManage).await?;
-    let report = import::staff(&st, &p, id, &body, ctx.tr).await?;
-    let status = if report.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, axum::Json(report)))
+    let report = import::staff(&st, &p, id, &body, ctx.tr)
+        .await?
+        .into_result()?;
+    Ok((StatusCode::OK, axum::Json(report)))
 }
 
 #[utoipa::path(post, path = "/api/v1/facilities/{id}/import/roster", tag = "directory", params(("id" = Uuid, Path)),
     request_body(content = String, content_type = "text/csv", description = "header: employee_no,date,shift"),
-    responses((status = 200, body = import::ImportReport), (status = 422, body = import::ImportReport), (status = 404, body = crate::platform::error::ProblemBody)))]
+    responses((status = 200, body = import::ImportReport), (status = 422, body = crate::platform::error::ProblemBody, description = "each bad row, by line; nothing was imported"), (status = 404, body = crate::platform::error::ProblemBody)))]
 pub async fn import_roster(
     State(st): State<AppState>,
     p: Principal,
@@ -695,13 +692,10 @@ pub async fn import_roster(
     body: String,
 ) -> AppResult<(StatusCode, axum::Json<import::ImportReport>)> {
     facility_for(&st, &p, id, Action::PeopleManage).await?;
-    let report = import::roster(&st, &p, id, &body, ctx.tr).await?;
-    let status = if report.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, axum::Json(report)))
+    let report = import::roster(&st, &p, id, &body, ctx.tr)
+        .await?
+        .into_result()?;
+    Ok((StatusCode::OK, axum::Json(report)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

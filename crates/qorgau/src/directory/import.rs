@@ -27,7 +27,38 @@ pub struct RowError {
     /// Line in the file, counting the header as line 1.
     pub line: u64,
     pub field: String,
+    /// Message id, e.g. `err-required`.
+    pub code: String,
     pub message: String,
+}
+
+impl RowError {
+    fn new(line: u64, field: &str, code: &str, tr: Tr) -> RowError {
+        RowError {
+            line,
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: tr.t(code),
+        }
+    }
+}
+
+impl ImportReport {
+    /// A refused import as a validation problem, each bad row named by its line.
+    pub fn into_result(self) -> Result<ImportReport, crate::platform::error::AppError> {
+        if self.errors.is_empty() {
+            return Ok(self);
+        }
+        Err(crate::platform::error::AppError::Validation(
+            self.errors
+                .into_iter()
+                .map(|e| crate::platform::error::FieldError {
+                    line: Some(e.line),
+                    ..crate::platform::error::FieldError::new(&e.field, &e.code)
+                })
+                .collect(),
+        ))
+    }
 }
 
 pub const STAFF_HEADER: [&str; 6] = [
@@ -58,11 +89,7 @@ fn rows(
     };
     for col in header {
         if !names.iter().any(|n| n == col) {
-            errors.push(RowError {
-                line: 1,
-                field: (*col).into(),
-                message: tr.t("err-csv-column"),
-            });
+            errors.push(RowError::new(1, col, "err-csv-column", tr));
         }
     }
     if !errors.is_empty() {
@@ -83,18 +110,15 @@ fn rows(
                     .collect();
                 out.push((line, map));
             }
-            Err(e) => errors.push(RowError {
-                line: e.position().map_or(0, |p| p.line()),
-                field: String::new(),
-                message: tr.t("err-csv-row"),
-            }),
+            Err(e) => errors.push(RowError::new(
+                e.position().map_or(0, |p| p.line()),
+                "",
+                "err-csv-row",
+                tr,
+            )),
         }
         if out.len() > MAX_ROWS {
-            errors.push(RowError {
-                line: 0,
-                field: String::new(),
-                message: tr.t("err-csv-too-many"),
-            });
+            errors.push(RowError::new(0, "", "err-csv-too-many", tr));
             break;
         }
     }
@@ -102,11 +126,11 @@ fn rows(
 }
 
 fn push_errors(errors: &mut Vec<RowError>, line: u64, c: Check, tr: Tr) {
-    errors.extend(c.errors.into_iter().map(|e| RowError {
-        line,
-        field: e.field,
-        message: tr.t(&e.code),
-    }));
+    errors.extend(
+        c.errors
+            .into_iter()
+            .map(|e| RowError::new(line, &e.field, &e.code, tr)),
+    );
 }
 
 /// Finds a department by name or kind, case-insensitively.

@@ -719,7 +719,8 @@ struct FacilityPage {
     region: String,
     tel: String,
     local_time: String,
-    can_manage: bool,
+    /// The id of the form that was just refused, to link to from the top of the page.
+    refused: Option<String>,
     links: Vec<Link>,
     departments: Vec<DeptRow>,
     posts: Vec<PostRow>,
@@ -919,7 +920,7 @@ async fn facility_view(
         region,
         tel: tel_href(&f.phone),
         local_time: local_now(&f.tz),
-        can_manage,
+        refused: Some(sent.key.clone()).filter(|k| !k.is_empty()),
         links,
         departments,
         posts,

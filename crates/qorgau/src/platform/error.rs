@@ -23,6 +23,9 @@ pub struct FieldError {
     /// The message in the caller's language.
     #[serde(default)]
     pub message: String,
+    /// For uploaded files (CSV imports): the line of the bad row, the header being line 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl FieldError {
@@ -31,6 +34,7 @@ impl FieldError {
             field: field.to_owned(),
             code: code.to_owned(),
             message: String::new(),
+            line: None,
         }
     }
 }
