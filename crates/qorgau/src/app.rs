@@ -41,6 +41,8 @@ pub async fn open(cfg: &Config) -> Result<Db, StartError> {
     crate::platform::keys::load_or_create(&cfg.data_dir, "seal")?;
     let db = Db::connect(&cfg.database_url()).await?;
     db.migrate().await?;
+    // Regions are reference data every installation needs, demo or not.
+    crate::directory::store::seed_regions(&db).await?;
     Ok(db)
 }
 

@@ -279,6 +279,23 @@ async fn migrate_creates_the_database() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(tmp.path().join("qorgau.db").exists());
+    let db = qorgau::platform::db::Db::connect(&format!(
+        "sqlite://{}",
+        tmp.path().join("qorgau.db").display()
+    ))
+    .await
+    .expect("open");
+    let n: i64 = db
+        .fetch_one("SELECT COUNT(*) AS n FROM regions", vec![])
+        .await
+        .expect("count")
+        .get("n")
+        .expect("n");
+    assert_eq!(
+        n, 29,
+        "the regions of both countries are there without the demo"
+    );
+    db.close().await;
     let out = Command::new(BIN)
         .args(["migrate", "--database-url", "mysql://nope"])
         .env("QORGAU_DATA_DIR", tmp.path())
@@ -286,4 +303,85 @@ async fn migrate_creates_the_database() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database url"));
+}
+
+#[tokio::test]
+async fn serves_https_with_secure_cookies() {
+    if Command::new("openssl").arg("version").output().is_err()
+        || Command::new("curl").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: openssl and curl are needed to make a certificate and speak TLS");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let data = tmp.path().join("data");
+    let s = serve(
+        &data,
+        &[
+            "--demo",
+            "--tls-cert",
+            cert.to_str().expect("p"),
+            "--tls-key",
+            key.to_str().expect("p"),
+        ],
+    );
+    assert!(s.base.starts_with("https://"), "{}", s.base);
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sk", "--max-time", "10"])
+            .args(args)
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while curl(&[&format!("{}/readyz", s.base)]) != "ready" {
+        assert!(Instant::now() < deadline, "not ready over TLS");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let headers = curl(&[
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"username":"demo.facility_admin","password":"cli-demo-password"}"#,
+        &format!("{}/api/v1/auth/login", s.base),
+    ]);
+    let cookie = headers
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie in {headers}"));
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }
