@@ -184,6 +184,7 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
 
 pub fn state(db: Db, cfg: Config) -> AppState {
     AppState::new(Inner {
+        audit: crate::platform::audit::Recorder::start(db.clone()),
         db,
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),

@@ -952,3 +952,58 @@ async fn accessible_mode_is_remembered_in_a_cookie() {
         .expect("open redirect");
     assert_eq!(r.headers()["location"], "/");
 }
+
+both!(
+    concurrent_reads_are_each_recorded_and_the_chain_holds,
+    |app| {
+        let c = app.login("facility_admin").await;
+        let page: Value = c
+            .get(app.url("/api/v1/people?limit=1"))
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        let person = page["items"][0]["id"].as_str().expect("id").to_owned();
+        let reads = (0..64).map(|_| {
+            let c = c.clone();
+            let url = app.url(&format!("/api/v1/people/{person}"));
+            tokio::spawn(async move { c.get(url).send().await.map(|r| r.status().as_u16()) })
+        });
+        for r in futures_join(reads).await {
+            assert_eq!(r, 200);
+        }
+        let log: Value = app
+            .login("system_admin")
+            .await
+            .get(app.url(&format!(
+                "/api/v1/audit?action=person.read&object_id={person}&limit=200"
+            )))
+            .send()
+            .await
+            .expect("audit")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            log["items"].as_array().expect("items").len(),
+            64,
+            "one entry per read"
+        );
+        let v = qorgau::platform::audit::verify(&app.db)
+            .await
+            .expect("verify");
+        assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    }
+);
+
+async fn futures_join(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<u16, reqwest::Error>>>,
+) -> Vec<u16> {
+    let mut out = vec![];
+    for h in handles {
+        out.push(h.await.expect("join").expect("request"));
+    }
+    out
+}

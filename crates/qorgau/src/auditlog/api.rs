@@ -159,13 +159,13 @@ pub async fn export(
     p.require(Action::AuditView)?;
     let filter = f.to_filter()?;
     let entries = audit::list(&st.db, &filter, 50_000).await?;
-    audit::record(
-        &st.db,
-        &Actor::of(&p),
-        Event::new("audit.export", "audit_log", "export")
-            .detail(serde_json::json!({ "rows": entries.len() })),
-    )
-    .await?;
+    st.audit
+        .record(
+            &Actor::of(&p),
+            Event::new("audit.export", "audit_log", "export")
+                .detail(serde_json::json!({ "rows": entries.len() })),
+        )
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -540,12 +540,12 @@ pub async fn audit_list_read(st: &AppState, p: &Principal, people: &[Person]) ->
         return Ok(());
     }
     let ids: Vec<String> = people.iter().map(|x| x.id.to_string()).collect();
-    audit::record(
-        &st.db,
-        &Actor::of(p),
-        Event::new("people.list", "person", "list").detail(serde_json::json!({ "ids": ids })),
-    )
-    .await?;
+    st.audit
+        .record(
+            &Actor::of(p),
+            Event::new("people.list", "person", "list").detail(serde_json::json!({ "ids": ids })),
+        )
+        .await?;
     Ok(())
 }
 
@@ -611,12 +611,12 @@ pub async fn get_person(
     Path(id): Path<Uuid>,
 ) -> AppResult<axum::Json<Person>> {
     let person = person_for(&st, &p, id, Action::PeopleView).await?;
-    audit::record(
-        &st.db,
-        &Actor::of(&p),
-        Event::new("person.read", "person", id).subject(Some(id)),
-    )
-    .await?;
+    st.audit
+        .record(
+            &Actor::of(&p),
+            Event::new("person.read", "person", id).subject(Some(id)),
+        )
+        .await?;
     Ok(axum::Json(person))
 }
 

@@ -36,9 +36,9 @@ impl Actor {
 
 /// One thing to record.
 #[derive(Clone, Debug)]
-pub struct Event<'a> {
-    pub action: &'a str,
-    pub object_type: &'a str,
+pub struct Event {
+    pub action: &'static str,
+    pub object_type: &'static str,
     pub object_id: String,
     /// The person whose data this touches, so that person can see who looked.
     pub subject: Option<Uuid>,
@@ -46,8 +46,8 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
-impl<'a> Event<'a> {
-    pub fn new(action: &'a str, object_type: &'a str, object_id: impl ToString) -> Event<'a> {
+impl Event {
+    pub fn new(action: &'static str, object_type: &'static str, object_id: impl ToString) -> Event {
         Event {
             action,
             object_type,
@@ -133,7 +133,7 @@ const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, subject, reason, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// Appends an entry inside `tx`.
-pub async fn append(tx: &mut Tx, actor: &Actor, ev: Event<'_>) -> DbResult<i64> {
+pub async fn append(tx: &mut Tx, actor: &Actor, ev: Event) -> DbResult<i64> {
     if tx.backend() == Backend::Postgres {
         // Serialises appenders across nodes; released at commit.
         tx.execute(LOCK_PG, args![]).await?;
@@ -182,12 +182,78 @@ pub async fn append(tx: &mut Tx, actor: &Actor, ev: Event<'_>) -> DbResult<i64> 
     Ok(seq)
 }
 
-/// Appends in a transaction of its own (for reads, which have no transaction to join).
-pub async fn record(db: &Db, actor: &Actor, ev: Event<'_>) -> DbResult<i64> {
+/// Appends in a transaction of its own, for callers outside a request (the CLI, the demo).
+pub async fn record(db: &Db, actor: &Actor, ev: Event) -> DbResult<i64> {
     let mut tx = db.begin().await?;
     let seq = append(&mut tx, actor, ev).await?;
     tx.commit().await?;
     Ok(seq)
+}
+
+type Job = (
+    Actor,
+    Event,
+    tokio::sync::oneshot::Sender<Result<i64, String>>,
+);
+
+/// Records reads of personal data with group commit: every entry waiting when the writer is free
+/// goes into one transaction, so 64 concurrent readers cost one fsync, not 64. Each caller still
+/// waits for its own entry to be durable before answering, so no read goes unrecorded.
+#[derive(Clone)]
+pub struct Recorder {
+    jobs: tokio::sync::mpsc::Sender<Job>,
+}
+
+/// Most entries one transaction takes.
+const BATCH: usize = 256;
+
+impl Recorder {
+    pub fn start(db: Db) -> Recorder {
+        let (jobs, mut rx) = tokio::sync::mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                let result = write_batch(&db, &batch).await;
+                for (i, (_, _, reply)) in batch.drain(..).enumerate() {
+                    let _ = reply.send(match &result {
+                        Ok(first) => Ok(first + i as i64),
+                        Err(e) => Err(e.clone()),
+                    });
+                }
+            }
+        });
+        Recorder { jobs }
+    }
+
+    pub async fn record(&self, actor: &Actor, ev: Event) -> DbResult<i64> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let gone = || crate::platform::db::DbError::Sqlx(sqlx::Error::PoolClosed);
+        self.jobs
+            .send((actor.clone(), ev, tx))
+            .await
+            .map_err(|_| gone())?;
+        rx.await
+            .map_err(|_| gone())?
+            .map_err(|e| crate::platform::db::DbError::Sqlx(sqlx::Error::Protocol(e)))
+    }
+}
+
+/// Appends the batch in one transaction; returns the first entry's sequence number.
+async fn write_batch(db: &Db, batch: &[Job]) -> Result<i64, String> {
+    let run = async {
+        let mut tx = db.begin().await?;
+        let mut first = None;
+        for (actor, ev, _) in batch {
+            let seq = append(&mut tx, actor, ev.clone()).await?;
+            first.get_or_insert(seq);
+        }
+        tx.commit().await?;
+        DbResult::Ok(first.unwrap_or(0))
+    };
+    run.await.map_err(|e| {
+        tracing::error!(error = %e, "audit batch failed");
+        e.to_string()
+    })
 }
 
 #[derive(Clone, Debug, Default)]

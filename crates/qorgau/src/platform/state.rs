@@ -15,6 +15,8 @@ pub struct Inner {
     /// Failed logins per client address, in memory only (never written to disk).
     pub login_throttle: Throttle,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Group-committed audit entries for reads of personal data.
+    pub audit: crate::platform::audit::Recorder,
 }
 
 impl AppState {
