@@ -77,6 +77,7 @@ impl utoipa::Modify for Security {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(crate::accounts::api::Doc::openapi());
+    doc.merge(crate::alarms::api::Doc::openapi());
     doc.merge(crate::directory::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .merge(crate::accounts::routes())
+        .merge(crate::alarms::routes())
         .merge(crate::directory::routes())
         .merge(crate::auditlog::routes())
         .merge(crate::home::routes())
@@ -185,6 +187,7 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
 pub fn state(db: Db, cfg: Config) -> AppState {
     AppState::new(Inner {
         audit: crate::platform::audit::Recorder::start(db.clone()),
+        events: crate::platform::events::Events::start(db.clone()),
         db,
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
@@ -194,6 +197,7 @@ pub fn state(db: Db, cfg: Config) -> AppState {
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight requests finish.
 pub async fn serve(state: AppState) -> Result<(), StartError> {
+    start_background(&state);
     let cfg = state.cfg.clone();
     let db = state.db.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -239,6 +243,11 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Timers and other work that runs beside the requests.
+pub fn start_background(state: &AppState) {
+    crate::alarms::service::start_timers(state.clone());
 }
 
 fn announce(scheme: &str, addr: SocketAddr) {

@@ -2,6 +2,7 @@
 //! harassment at work. See `docs/architecture.md` for the map.
 
 pub mod accounts;
+pub mod alarms;
 pub mod app;
 pub mod auditlog;
 pub mod demo;

@@ -90,12 +90,24 @@ async fn fill(app: &TestApp, path: &str) -> String {
     let post = posts[0]["id"].as_str().expect("post").to_owned();
     let users = get("/api/v1/users?q=demo.worker".into()).await;
     let user = users["items"][0]["id"].as_str().expect("user").to_owned();
+    let worker = app.login("worker").await;
+    let alarm: serde_json::Value = worker
+        .post(app.url("/api/v1/alarms"))
+        .json(&serde_json::json!({"department_id": department, "room": "112"}))
+        .send()
+        .await
+        .expect("raise")
+        .json()
+        .await
+        .expect("json");
+    let alarm = alarm["id"].as_str().expect("alarm id").to_owned();
     let today = jiff::ZonedDateTime::now().date();
     path.replace("{facility}", &facility)
         .replace("{department}", &department)
         .replace("{person}", &person)
         .replace("{post}", &post)
         .replace("{user}", &user)
+        .replace("{alarm}", &alarm)
         .replace("{none}", &uuid::Uuid::now_v7().to_string())
         .replace("{monday}", &today.to_string())
         .replace("{sunday}", &today.to_string())

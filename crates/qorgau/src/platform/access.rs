@@ -103,10 +103,16 @@ pub enum Action {
     IdentityUnseal,
     EvidencePlay,
     CaseExport,
+    /// Press the panic button.
+    AlarmRaise,
+    /// See alarms and the live feed within the scope.
+    AlarmView,
+    /// Acknowledge, dispatch, record arrival and calls, resolve.
+    AlarmRespond,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::DirectoryView,
         Action::DirectoryManage,
         Action::PeopleView,
@@ -117,6 +123,9 @@ impl Action {
         Action::IdentityUnseal,
         Action::EvidencePlay,
         Action::CaseExport,
+        Action::AlarmRaise,
+        Action::AlarmView,
+        Action::AlarmRespond,
     ];
 
     pub fn code(self) -> &'static str {
@@ -131,6 +140,9 @@ impl Action {
             Action::IdentityUnseal => "identity.unseal",
             Action::EvidencePlay => "evidence.play",
             Action::CaseExport => "case.export",
+            Action::AlarmRaise => "alarm.raise",
+            Action::AlarmView => "alarm.view",
+            Action::AlarmRespond => "alarm.respond",
         }
     }
 }
@@ -150,6 +162,18 @@ pub fn grants(role: Role, action: Action) -> bool {
         AccountsManage | AuditView => matches!(role, SystemAdmin),
         IdentityUnseal | EvidencePlay => matches!(role, Investigator),
         CaseExport => matches!(role, Investigator | Prosecutor),
+        AlarmRaise => true,
+        AlarmView => matches!(
+            role,
+            SecurityGuard
+                | DepartmentHead
+                | FacilityAdmin
+                | Investigator
+                | RegionalHealth
+                | MinistryAnalyst
+                | SystemAdmin
+        ),
+        AlarmRespond => matches!(role, SecurityGuard | FacilityAdmin | SystemAdmin),
     }
 }
 

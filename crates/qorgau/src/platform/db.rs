@@ -286,14 +286,26 @@ fn migrations(dir: &[(&'static str, &'static str)]) -> Migrator {
 
 use sqlx::SqlSafeStr as _;
 
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[(
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[(
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        "alarms",
+        include_str!("../../migrations/sqlite/0002_alarms.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        "alarms",
+        include_str!("../../migrations/postgres/0002_alarms.sql"),
+    ),
+];
 
 impl Db {
     /// Opens (creating if needed) the database named by `url`: `sqlite://PATH` or `postgres://...`.

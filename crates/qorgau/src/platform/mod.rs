@@ -8,6 +8,7 @@ pub mod backup;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod i18n;
 pub mod idempotency;

@@ -15,6 +15,7 @@ pub struct Inner {
     /// Failed logins per client address, in memory only (never written to disk).
     pub login_throttle: Throttle,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub events: crate::platform::events::Events,
     /// Group-committed audit entries for reads of personal data.
     pub audit: crate::platform::audit::Recorder,
 }

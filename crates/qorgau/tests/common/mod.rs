@@ -51,6 +51,7 @@ pub struct DemoAccount {
 }
 
 pub struct TestApp {
+    pub cfg: Config,
     pub base: String,
     pub addr: SocketAddr,
     pub backend: Backend,
@@ -224,7 +225,8 @@ impl TestApp {
         let mut cfg = config(tmp.path(), url);
         tweak(&mut cfg);
         let db = qorgau::app::open(&cfg).await.expect("open");
-        let state = qorgau::app::state(db.clone(), cfg);
+        let state = qorgau::app::state(db.clone(), cfg.clone());
+        qorgau::app::start_background(&state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -234,6 +236,7 @@ impl TestApp {
             let _ = axum::serve(listener, app).await;
         });
         TestApp {
+            cfg,
             base: format!("http://{addr}"),
             addr,
             backend,
@@ -244,6 +247,22 @@ impl TestApp {
             _tmp: tmp,
             server,
         }
+    }
+
+    /// A second server on the same database, as another node behind a load balancer.
+    pub async fn second_node(&self) -> (String, tokio::task::JoinHandle<()>) {
+        let db = qorgau::app::open(&self.cfg).await.expect("open");
+        let state = qorgau::app::state(db, self.cfg.clone());
+        qorgau::app::start_background(&state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = qorgau::app::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let h = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{addr}"), h)
     }
 
     pub fn url(&self, path: &str) -> String {

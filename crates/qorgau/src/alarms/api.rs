@@ -1,0 +1,350 @@
+//! Alarm JSON routes and the live feed.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::alarms::model::*;
+use crate::alarms::service;
+use crate::alarms::store::{self, AlarmEvent, ListQuery, NewAlarm};
+use crate::platform::access::{Action, Principal, Scope};
+use crate::platform::audit::Actor;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::events::Notice;
+use crate::platform::extract::{LateJson, PageQuery, Paged, Query};
+use crate::platform::state::AppState;
+use crate::platform::time::Ts;
+use crate::platform::validate::Check;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(raise, list, get_one, act, stream),
+    components(schemas(Alarm, RaiseInput, Act, Outcome, Source, Kind, State, AlarmEvent)),
+    tags((name = "alarms", description = "Panic alarms from phones, MQTT buttons and alarm panels, and the responders' actions"))
+)]
+pub struct Doc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/alarms", get(list).post(raise))
+        .route("/api/v1/alarms/stream", get(stream))
+        .route("/api/v1/alarms/{id}", get(get_one))
+        .route("/api/v1/alarms/{id}/actions", post(act))
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RaiseInput {
+    /// A UUID the client made for this press; a retry with it never makes a second alarm.
+    /// (`Idempotency-Key` does the same.)
+    pub client_id: Option<Uuid>,
+    /// Defaults to the caller's own facility.
+    pub facility_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub room: String,
+    pub floor: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub silent: bool,
+    /// `panic` (default) or `duress`.
+    pub kind: Option<Kind>,
+    /// When the button was pressed, if the phone held it while offline (RFC 3339).
+    pub pressed_at: Option<String>,
+}
+
+/// Who may see an alarm: 403 without the right to see alarms (an own-scope account always sees
+/// the alarms she raised), 404 for an alarm outside the scope.
+fn check_visible(p: &Principal, a: &Alarm) -> AppResult<()> {
+    if a.pressed_by == Some(p.user_id) {
+        return Ok(());
+    }
+    if p.scope == Scope::Own {
+        return Err(AppError::NotFound);
+    }
+    p.check(Action::AlarmView, &a.place())
+}
+
+async fn own_facility(st: &AppState, p: &Principal) -> AppResult<Option<Uuid>> {
+    Ok(match &p.scope {
+        Scope::Facility(f) => Some(*f),
+        Scope::Department(d) => crate::directory::store::department_by_id(&st.db, *d)
+            .await?
+            .map(|d| d.facility_id),
+        _ => match p.person_id {
+            Some(person) => crate::directory::store::person_by_id(&st.db, person)
+                .await?
+                .map(|x| x.facility_id),
+            None => None,
+        },
+    })
+}
+
+/// Raises an alarm. Answers 201 once it is durable, or 200 with the stored alarm for a retry.
+#[utoipa::path(post, path = "/api/v1/alarms", tag = "alarms", request_body = RaiseInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key return the first answer")),
+    responses((status = 201, body = Alarm), (status = 200, body = Alarm, description = "the same press again"),
+        (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn raise(
+    AxState(st): AxState<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    input: LateJson<RaiseInput>,
+) -> AppResult<(StatusCode, axum::Json<Alarm>)> {
+    p.require(Action::AlarmRaise)?;
+    let input = input.0?;
+    let mut c = Check::new();
+    let room = c.text("room", &input.room, 0, 100);
+    let floor = c.text("floor", &input.floor, 0, 20);
+    let pressed_at = match input.pressed_at.as_deref() {
+        None | Some("") => Ts::now(),
+        Some(s) => match s.parse::<jiff::Timestamp>() {
+            // A press cannot be from the future, nor older than a day of being offline.
+            Ok(t)
+                if t.as_microsecond() <= Ts::now().add_secs(60).micros()
+                    && t.as_microsecond() >= Ts::now().add_secs(-86_400).micros() =>
+            {
+                Ts::from_micros(t.as_microsecond())
+            }
+            _ => {
+                c.fail("pressed_at", "err-datetime");
+                Ts::now()
+            }
+        },
+    };
+    for (f, v, lim) in [("lat", input.lat, 90.0), ("lon", input.lon, 180.0)] {
+        if v.is_some_and(|v| !v.is_finite() || v.abs() > lim) {
+            c.fail(f, "err-invalid");
+        }
+    }
+    c.done()?;
+    let facility_id = match input.facility_id {
+        Some(f) => f,
+        None => own_facility(&st, &p)
+            .await?
+            .ok_or_else(|| AppError::field("facility_id", "err-required"))?,
+    };
+    if let Some(d) = input.department_id
+        && crate::directory::store::department_by_id(&st.db, d)
+            .await?
+            .is_none_or(|d| d.facility_id != facility_id)
+    {
+        return Err(AppError::field("department_id", "err-choice"));
+    }
+    let key = input
+        .client_id
+        .map(|c| c.to_string())
+        .or_else(|| {
+            headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .map(|k| format!("user:{}:{k}", p.user_id))
+        .unwrap_or_else(|| format!("once:{}", Uuid::now_v7()));
+    let new = NewAlarm {
+        facility_id,
+        department_id: input.department_id,
+        source: Source::Phone,
+        source_ref: p.username.clone(),
+        dedupe_key: key,
+        kind: input
+            .kind
+            .filter(|k| *k != Kind::PanelSilent)
+            .unwrap_or(Kind::Panic),
+        room,
+        floor,
+        lat: input.lat,
+        lon: input.lon,
+        silent: input.silent,
+        pressed_by: Some(p.user_id),
+        pressed_at,
+    };
+    let (alarm, created) = service::raise(&st, &new, &Actor::of(&p)).await?;
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        axum::Json(alarm),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct AlarmFilter {
+    pub state: Option<State>,
+    pub facility: Option<Uuid>,
+    /// Only alarms not yet resolved.
+    pub open: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "alarms", params(AlarmFilter, PageQuery),
+    responses((status = 200, body = Paged<Alarm>)))]
+pub async fn list(
+    AxState(st): AxState<AppState>,
+    p: Principal,
+    Query(f): Query<AlarmFilter>,
+    Query(page): Query<PageQuery>,
+) -> AppResult<axum::Json<Paged<Alarm>>> {
+    let limit = page.limit()?;
+    let before = match page.after()? {
+        Some(c) => Some(Uuid::parse_str(&c).map_err(|_| AppError::field("cursor", "err-invalid"))?),
+        None => None,
+    };
+    let (scope, own) = feed_scope(&p)?;
+    let q = ListQuery {
+        state: f.state,
+        facility: f.facility,
+        open_only: f.open,
+        before,
+    };
+    let items = store::list(&st.db, &scope, own, &q, limit + 1).await?;
+    Ok(axum::Json(Paged::from_overfetch(items, limit, |a| {
+        a.id.to_string()
+    })))
+}
+
+/// The scope filter for lists and the feed; own-scope accounts see only their own presses.
+fn feed_scope(p: &Principal) -> AppResult<(crate::platform::access::ScopeFilter, Option<Uuid>)> {
+    if p.scope == Scope::Own {
+        return Ok((Default::default(), Some(p.user_id)));
+    }
+    p.require(Action::AlarmView)?;
+    Ok((p.filter(), None))
+}
+
+#[utoipa::path(get, path = "/api/v1/alarms/{id}", tag = "alarms", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alarm), (status = 404, body = crate::platform::error::ProblemBody)))]
+pub async fn get_one(
+    AxState(st): AxState<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Alarm>> {
+    if p.scope != Scope::Own {
+        p.require(Action::AlarmView)?;
+    }
+    let a = store::get(&st.db, id).await?.ok_or(AppError::NotFound)?;
+    check_visible(&p, &a)?;
+    Ok(axum::Json(a))
+}
+
+/// Acknowledge, dispatch guards, record arrival or a call to 102/103/112, add a note, resolve.
+/// The person who pressed may resolve her own alarm as `stood_down` ("I am safe").
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/actions", tag = "alarms", params(("id" = Uuid, Path)), request_body = Act,
+    responses((status = 200, body = Alarm), (status = 404, body = crate::platform::error::ProblemBody),
+        (status = 409, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn act(
+    AxState(st): AxState<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    input: LateJson<Act>,
+) -> AppResult<axum::Json<Alarm>> {
+    if p.scope != Scope::Own {
+        p.require(Action::AlarmView)?;
+    }
+    let a = store::get(&st.db, id).await?.ok_or(AppError::NotFound)?;
+    check_visible(&p, &a)?;
+    let presser = a.pressed_by == Some(p.user_id);
+    if !presser {
+        p.require(Action::AlarmRespond)?;
+    }
+    let input = input.0?;
+    let own_stand_down = matches!(
+        input,
+        Act::Resolve {
+            outcome: Outcome::StoodDown,
+            ..
+        } | Act::Note { .. }
+    );
+    if presser && !own_stand_down {
+        p.require(Action::AlarmRespond)?;
+    }
+    Ok(axum::Json(
+        service::act(&st, id, &input, &Actor::of(&p)).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct StreamQuery {
+    /// Start after this event (as `Last-Event-ID` does); without either, only new events come.
+    pub after: Option<i64>,
+}
+
+struct Feed {
+    st: AppState,
+    scope: crate::platform::access::ScopeFilter,
+    own: Option<Uuid>,
+    last: i64,
+    buf: VecDeque<AlarmEvent>,
+    rx: tokio::sync::broadcast::Receiver<Notice>,
+}
+
+/// Server-sent events, one JSON `AlarmEvent` per change within the caller's scope. Reconnect with
+/// `Last-Event-ID` to receive everything after it, without a gap.
+#[utoipa::path(get, path = "/api/v1/alarms/stream", tag = "alarms", params(StreamQuery),
+    responses((status = 200, content_type = "text/event-stream", body = String, description = "events named `alarm`, data an AlarmEvent")))]
+pub async fn stream(
+    AxState(st): AxState<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+) -> AppResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>>> {
+    let (scope, own) = feed_scope(&p)?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .or(q.after);
+    // Subscribe before reading the position, so nothing falls between the two.
+    let rx = st.events.subscribe();
+    let last = match resume {
+        Some(n) => n.max(0),
+        None => store::last_event_seq(&st.db).await?,
+    };
+    let feed = Feed {
+        st,
+        scope,
+        own,
+        last,
+        buf: VecDeque::new(),
+        rx,
+    };
+    let s = futures_util::stream::unfold(feed, |mut f| async move {
+        loop {
+            if let Some(e) = f.buf.pop_front() {
+                f.last = e.seq;
+                let ev = SseEvent::default()
+                    .id(e.seq.to_string())
+                    .event("alarm")
+                    .json_data(&e)
+                    .unwrap_or_else(|_| SseEvent::default().comment("unencodable"));
+                return Some((Ok(ev), f));
+            }
+            match store::events_since(&f.st.db, &f.scope, f.own, f.last, 200).await {
+                Ok(events) if !events.is_empty() => {
+                    f.buf.extend(events);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "alarm feed query"),
+            }
+            // Nothing new: wait for a notice (a lagged receiver just re-reads).
+            match f.rx.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(s).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,179 @@
+//! What happens to an alarm, the same whichever door it came in by: raising (durably, once),
+//! responders' actions, and escalation when nobody acknowledges.
+
+use uuid::Uuid;
+
+use crate::alarms::model::*;
+use crate::alarms::store::{self, NewAlarm};
+use crate::platform::audit::{self, Actor, Event};
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::events::Notice;
+use crate::platform::state::AppState;
+use crate::platform::time::Ts;
+
+/// Escalation steps when an alarm stays unacknowledged: seconds after the previous step, and who
+/// is told. The first is counted from the press.
+pub const DEFAULT_POLICY: &[(i64, &str)] =
+    &[(30, "facility_duty_admin"), (60, "regional_duty_officer")];
+
+pub const ESCALATE: &str = "alarm.escalate";
+
+/// Stores the press and its first timeline entry, audit entry and escalation timer in one
+/// transaction. Only after it commits may the sender be told the alarm is received. A press sent
+/// again (same dedupe key) returns the stored alarm and changes nothing.
+pub async fn raise(st: &AppState, new: &NewAlarm, actor: &Actor) -> AppResult<(Alarm, bool)> {
+    let mut tx = st.db.begin().await?;
+    let (id, created) = match store::insert(&mut tx, new).await {
+        Ok(x) => x,
+        Err(e) if e.is_foreign_key_violation() => {
+            return Err(AppError::field("facility_id", "err-choice"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let alarm = store::get_tx(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !created {
+        return Ok((alarm, false));
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        Event::new("alarm.raise", "alarm", id).detail(serde_json::json!({
+            "source": new.source.code(), "kind": new.kind.code(), "ref": new.source_ref
+        })),
+    )
+    .await?;
+    let detail = serde_json::json!({
+        "source": new.source.code(), "kind": new.kind.code(), "room": new.room, "floor": new.floor,
+        "silent": new.silent, "ref": new.source_ref
+    });
+    store::append_event(&mut tx, &alarm, &actor.label, "raised", &detail).await?;
+    // Duress skips the wait: the first step is due at once.
+    let first = if new.kind == Kind::Duress {
+        0
+    } else {
+        DEFAULT_POLICY[0].0
+    };
+    store::schedule(
+        &mut tx,
+        ESCALATE,
+        &id.to_string(),
+        new.pressed_at.max(Ts::now()).add_secs(first),
+        &serde_json::json!({"level": 1}),
+    )
+    .await?;
+    tx.commit().await?;
+    metrics::counter!("qorgau_alarms_raised_total", "source" => new.source.code()).increment(1);
+    st.events.publish(Notice::Alarms(alarm.facility_id)).await;
+    Ok((alarm, true))
+}
+
+/// A responder's action, checked by the state machine, recorded with who and when.
+pub async fn act(st: &AppState, alarm_id: Uuid, act: &Act, actor: &Actor) -> AppResult<Alarm> {
+    let mut tx = st.db.begin().await?;
+    let alarm = store::get_tx(&mut tx, alarm_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let next = match next_state(alarm.state, act) {
+        Ok(s) => s,
+        Err(Refused::Field(f, code)) => return Err(AppError::field(f, code)),
+        Err(Refused::Closed) => return Err(AppError::Conflict("alarm-closed")),
+        Err(Refused::WrongState) => return Err(AppError::Conflict("alarm-wrong-state")),
+    };
+    let now = Ts::now();
+    let outcome = match act {
+        Act::Resolve { outcome, .. } => Some(*outcome),
+        _ => None,
+    };
+    store::set_state(&mut tx, alarm_id, next, outcome, now).await?;
+    let detail = serde_json::to_value(act).unwrap_or(serde_json::Value::Null);
+    audit::append(
+        &mut tx,
+        actor,
+        Event::new("alarm.act", "alarm", alarm_id).detail(detail.clone()),
+    )
+    .await?;
+    store::append_event(&mut tx, &alarm, &actor.label, act.code(), &detail).await?;
+    tx.commit().await?;
+    st.events.publish(Notice::Alarms(alarm.facility_id)).await;
+    store::get(&st.db, alarm_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Runs due timers every second on every node; each job runs once.
+pub fn start_timers(st: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_due(&st).await {
+                tracing::warn!(error = %e, "running timers");
+            }
+        }
+    });
+}
+
+/// Claims due jobs and runs them, each in the transaction that claims it.
+pub async fn run_due(st: &AppState) -> AppResult<usize> {
+    let mut ran = 0;
+    loop {
+        let mut tx = st.db.begin().await?;
+        let jobs = store::claim_due(&mut tx, Ts::now(), 1).await?;
+        let Some(job) = jobs.into_iter().next() else {
+            return Ok(ran);
+        };
+        let mut notify = None;
+        if job.kind == ESCALATE {
+            notify = escalate(&mut tx, &job).await?;
+        }
+        store::finish_job(&mut tx, job.id).await?;
+        tx.commit().await?;
+        if let Some(f) = notify {
+            st.events.publish(Notice::Alarms(f)).await;
+        }
+        ran += 1;
+    }
+}
+
+async fn escalate(tx: &mut crate::platform::db::Tx, job: &store::Job) -> AppResult<Option<Uuid>> {
+    let Ok(id) = Uuid::parse_str(&job.ref_id) else {
+        return Ok(None);
+    };
+    let Some(alarm) = store::get_tx(tx, id).await? else {
+        return Ok(None);
+    };
+    // Acknowledged (or further) in time: nothing to do.
+    if alarm.state != State::Raised {
+        return Ok(None);
+    }
+    let level = job.payload["level"].as_i64().unwrap_or(1);
+    let Some(step) = usize::try_from(level - 1)
+        .ok()
+        .and_then(|i| DEFAULT_POLICY.get(i))
+    else {
+        return Ok(None);
+    };
+    store::set_escalation(tx, id, level).await?;
+    let detail = serde_json::json!({"level": level, "to": step.1});
+    audit::append(
+        tx,
+        &Actor::system(),
+        Event::new("alarm.escalate", "alarm", id).detail(detail.clone()),
+    )
+    .await?;
+    store::append_event(tx, &alarm, "system", "escalated", &detail).await?;
+    if let Some(next) = DEFAULT_POLICY.get(level as usize) {
+        store::schedule(
+            tx,
+            ESCALATE,
+            &job.ref_id,
+            Ts::now().add_secs(next.0),
+            &serde_json::json!({"level": level + 1}),
+        )
+        .await?;
+    }
+    Ok(Some(alarm.facility_id))
+}
