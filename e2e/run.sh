@@ -19,6 +19,8 @@ trap qorgau_stop EXIT
 qorgau_start "$BIN"
 
 status=0
+# Depth 3 reaches the pages under a facility (roster, import) from the home page.
+export QORGAU_E2E_MAX_DEPTH="${QORGAU_E2E_MAX_DEPTH:-3}"
 node --test e2e/ || status=$?
 if [ "$status" != 0 ]; then
     echo "browser tests failed (exit $status)" >&2
