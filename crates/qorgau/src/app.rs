@@ -32,6 +32,8 @@ pub enum StartError {
     Tls(String),
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("MQTT: {0}")]
+    Mqtt(String),
 }
 
 /// Opens the data dir and database, creating and migrating them on first start.
@@ -78,6 +80,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(crate::accounts::api::Doc::openapi());
     doc.merge(crate::alarms::api::Doc::openapi());
+    doc.merge(crate::alarms::panels::Doc::openapi());
+    doc.merge(crate::alarms::devices::Doc::openapi());
     doc.merge(crate::directory::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
@@ -192,12 +196,13 @@ pub fn state(db: Db, cfg: Config) -> AppState {
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
         metrics: install_metrics(),
+        listeners: Default::default(),
     })
 }
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight requests finish.
 pub async fn serve(state: AppState) -> Result<(), StartError> {
-    start_background(&state);
+    try_start_background(&state)?;
     let cfg = state.cfg.clone();
     let db = state.db.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -245,9 +250,29 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Timers and other work that runs beside the requests.
+/// Timers and other work that runs beside the requests. A listener that cannot bind is logged
+/// here; `serve` uses [`try_start_background`] and refuses to start instead.
 pub fn start_background(state: &AppState) {
+    if let Err(e) = try_start_background(state) {
+        tracing::error!(error = %e, "starting background work");
+    }
+}
+
+/// As [`start_background`], failing when a listener cannot bind. Bound addresses are recorded
+/// in `state.listeners` before this returns.
+pub fn try_start_background(state: &AppState) -> Result<(), StartError> {
     crate::alarms::service::start_timers(state.clone());
+    if let Some(addr) = state.cfg.sia_listen {
+        let bound =
+            crate::alarms::sia::start(state, addr).map_err(|e| StartError::Bind(addr, e))?;
+        state.listeners.record("sia", bound);
+        // Scripts and tests may read this line to find the port.
+        println!("qorgau SIA receiver on tcp+udp {bound}");
+        tracing::info!(%bound, "SIA DC-09 receiver listening");
+    }
+    // The MQTT client runs for the life of the process; its handle is not needed.
+    crate::alarms::mqtt::start(state).map_err(StartError::Mqtt)?;
+    Ok(())
 }
 
 fn announce(scheme: &str, addr: SocketAddr) {

@@ -258,6 +258,7 @@ pub async fn load(db: &Db, cfg: &Config, force: bool) -> Result<(), DemoError> {
             "demo data already loaded; accounts are in {}",
             csv_path.display()
         );
+        demo_panel(db, cfg).await?;
         return Ok(());
     }
     if !loaded && !force {
@@ -295,6 +296,44 @@ pub async fn load(db: &Db, cfg: &Config, force: bool) -> Result<(), DemoError> {
     println!(
         "demo accounts (one per role) written to {}",
         csv_path.display()
+    );
+    demo_panel(db, cfg).await?;
+    Ok(())
+}
+
+/// The demo alarm panel's account.
+pub const DEMO_PANEL: &str = "D001";
+
+/// One SIA DC-09 panel in the first demo facility's emergency department, without supervision,
+/// with an AES-128 key from `QORGAU_DEMO_PANEL_KEY` (32 hex digits) or a random one, printed and
+/// written to `DATA_DIR/demo-panel-key.txt`.
+async fn demo_panel(db: &Db, cfg: &Config) -> Result<(), DemoError> {
+    let Some(row) = db
+        .fetch_optional(
+            "SELECT id FROM facilities WHERE name = $1",
+            args![FACILITIES[0].name],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let facility: Uuid = row.get("id")?;
+    let department = db
+        .fetch_optional(
+            "SELECT id FROM departments WHERE facility_id = $1 AND kind = 'emergency'",
+            args![facility],
+        )
+        .await?
+        .map(|r| r.get::<Uuid>("id"))
+        .transpose()?;
+    let key =
+        crate::alarms::panels::ensure_demo_panel(db, DEMO_PANEL, facility, department).await?;
+    let path = cfg.data_dir.join("demo-panel-key.txt");
+    write_private(&path, &format!("{key}\n"))
+        .map_err(|e| DemoError::Io(path.display().to_string(), e))?;
+    println!(
+        "demo alarm panel {DEMO_PANEL}: AES-128 key {key} (hex), also in {}",
+        path.display()
     );
     Ok(())
 }
@@ -442,6 +481,10 @@ async fn create(db: &Db, password: Option<String>) -> Result<Vec<DemoAccount>, D
                 dir::add_roster_entry(&mut tx, pid, shift, &day.to_string()).await?;
             }
         }
+    }
+    if let (Some(f), Some(d)) = (main_facility, main_emergency) {
+        // One MQTT panic button: `{"action":"emergency"}` on `zigbee2mqtt/demo-sos-button`.
+        crate::alarms::devices::put(&mut tx, &crate::alarms::devices::demo_device(f, d)).await?;
     }
     let facility = main_facility.unwrap_or_else(Uuid::nil);
     let mut out = vec![];

@@ -146,12 +146,47 @@ fn every_dynamic_message_exists() {
         "duplicate",
         "totp-required",
         "cannot-disable-self",
+        "alarm-closed",
+        "alarm-wrong-state",
     ] {
         need.push(format!("problem-{k}"));
     }
-    for c in ["people", "directory", "accounts", "audit", "account"] {
+    for c in [
+        "people",
+        "directory",
+        "accounts",
+        "audit",
+        "account",
+        "alarm",
+        "console",
+        "alarms",
+    ] {
         need.push(format!("card-{c}"));
         need.push(format!("card-{c}-text"));
+    }
+    {
+        use qorgau::alarms::model::{Kind, Outcome, Source, State};
+        for o in Outcome::ALL {
+            need.push(format!("alarm-outcome-{}", o.code()));
+        }
+        for k in [Kind::Panic, Kind::Duress, Kind::PanelSilent] {
+            need.push(format!("alarm-kind-{}", k.code()));
+        }
+        for s in [Source::Phone, Source::Mqtt, Source::Panel, Source::System] {
+            need.push(format!("alarm-source-{}", s.code()));
+        }
+        for s in [
+            State::Raised,
+            State::Acknowledged,
+            State::Dispatched,
+            State::OnScene,
+            State::Resolved,
+        ] {
+            need.push(format!("alarm-state-{}", s.code()));
+        }
+        for s in ["acknowledged", "dispatched", "on_scene", "resolved"] {
+            need.push(format!("alarm-state-now-{s}"));
+        }
     }
     let missing: Vec<_> = need.iter().filter(|id| !en.contains_key(*id)).collect();
     assert!(missing.is_empty(), "{missing:?}");

@@ -1,5 +1,5 @@
 home-title = Home
-home-intro-worker = Here you can see your records and, as the next parts of Qorgau arrive, raise an alarm or report what happened to you.
+home-intro-worker = If you are in danger, press the alarm button: security is told at once, even if your network is bad. Reporting what happened to you comes next.
 home-intro-security_guard = Your security post and the staff you protect.
 home-intro-department_head = Your department's staff and rosters.
 home-intro-facility_admin = Your facility: departments, security posts, staff and rosters.

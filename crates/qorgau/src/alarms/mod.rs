@@ -2,8 +2,14 @@
 //! the responders' actions, escalation timers that survive restarts, and the live feed.
 
 pub mod api;
+pub mod devices;
 pub mod model;
+pub mod mqtt;
+pub mod mqtt_map;
+pub mod pages;
+pub mod panels;
 pub mod service;
+pub mod sia;
 pub mod store;
 
 use axum::Router;
@@ -11,5 +17,9 @@ use axum::Router;
 use crate::platform::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes())
+    Router::new()
+        .merge(api::routes())
+        .merge(devices::routes())
+        .merge(pages::routes())
+        .merge(panels::routes())
 }

@@ -23,21 +23,36 @@ pub const ESCALATE: &str = "alarm.escalate";
 /// again (same dedupe key) returns the stored alarm and changes nothing.
 pub async fn raise(st: &AppState, new: &NewAlarm, actor: &Actor) -> AppResult<(Alarm, bool)> {
     let mut tx = st.db.begin().await?;
-    let (id, created) = match store::insert(&mut tx, new).await {
+    let (alarm, created) = raise_in(&mut tx, new, actor).await?;
+    if !created {
+        return Ok((alarm, false));
+    }
+    tx.commit().await?;
+    announce(st, &alarm).await;
+    Ok((alarm, true))
+}
+
+/// What [`raise`] writes, inside a transaction the caller commits (a panel's event row or a
+/// timer's completion belongs in the same one). After the commit, call [`announce`] for a new
+/// alarm.
+pub async fn raise_in(
+    tx: &mut crate::platform::db::Tx,
+    new: &NewAlarm,
+    actor: &Actor,
+) -> AppResult<(Alarm, bool)> {
+    let (id, created) = match store::insert(tx, new).await {
         Ok(x) => x,
         Err(e) if e.is_foreign_key_violation() => {
             return Err(AppError::field("facility_id", "err-choice"));
         }
         Err(e) => return Err(e.into()),
     };
-    let alarm = store::get_tx(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let alarm = store::get_tx(tx, id).await?.ok_or(AppError::NotFound)?;
     if !created {
         return Ok((alarm, false));
     }
     audit::append(
-        &mut tx,
+        tx,
         actor,
         Event::new("alarm.raise", "alarm", id).detail(serde_json::json!({
             "source": new.source.code(), "kind": new.kind.code(), "ref": new.source_ref
@@ -48,7 +63,7 @@ pub async fn raise(st: &AppState, new: &NewAlarm, actor: &Actor) -> AppResult<(A
         "source": new.source.code(), "kind": new.kind.code(), "room": new.room, "floor": new.floor,
         "silent": new.silent, "ref": new.source_ref
     });
-    store::append_event(&mut tx, &alarm, &actor.label, "raised", &detail).await?;
+    store::append_event(tx, &alarm, &actor.label, "raised", &detail).await?;
     // Duress skips the wait: the first step is due at once.
     let first = if new.kind == Kind::Duress {
         0
@@ -56,17 +71,20 @@ pub async fn raise(st: &AppState, new: &NewAlarm, actor: &Actor) -> AppResult<(A
         DEFAULT_POLICY[0].0
     };
     store::schedule(
-        &mut tx,
+        tx,
         ESCALATE,
         &id.to_string(),
         new.pressed_at.max(Ts::now()).add_secs(first),
         &serde_json::json!({"level": 1}),
     )
     .await?;
-    tx.commit().await?;
-    metrics::counter!("qorgau_alarms_raised_total", "source" => new.source.code()).increment(1);
-    st.events.publish(Notice::Alarms(alarm.facility_id)).await;
     Ok((alarm, true))
+}
+
+/// Counts a new alarm and tells the consoles; only after its transaction committed.
+pub async fn announce(st: &AppState, alarm: &Alarm) {
+    metrics::counter!("qorgau_alarms_raised_total", "source" => alarm.source.code()).increment(1);
+    st.events.publish(Notice::Alarms(alarm.facility_id)).await;
 }
 
 /// A responder's action, checked by the state machine, recorded with who and when.
@@ -128,6 +146,8 @@ pub async fn run_due(st: &AppState) -> AppResult<usize> {
         let mut notify = None;
         if job.kind == ESCALATE {
             notify = escalate(&mut tx, &job).await?;
+        } else if job.kind == crate::alarms::panels::SUPERVISE {
+            notify = crate::alarms::panels::supervise(&mut tx, &job).await?;
         }
         store::finish_job(&mut tx, job.id).await?;
         tx.commit().await?;

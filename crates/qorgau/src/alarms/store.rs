@@ -338,3 +338,201 @@ pub async fn finish_job(tx: &mut Tx, id: Uuid) -> DbResult<()> {
     .await
     .map(|_| ())
 }
+
+// ------------------------------------------------------------------------------------------
+// For the pages: one alarm's timeline, the history with its response times, the phone button's
+// settings per facility and per person.
+
+fn event(r: &Row) -> DbResult<AlarmEvent> {
+    Ok(AlarmEvent {
+        seq: r.get("seq")?,
+        alarm_id: r.get("alarm_id")?,
+        facility_id: r.get("facility_id")?,
+        at: r.ts("at")?,
+        actor: r.get("actor")?,
+        kind: r.get("kind")?,
+        detail: serde_json::from_str(&r.get::<String>("detail")?)
+            .unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// Every change of one alarm, oldest first.
+pub async fn events_for(db: &Db, alarm_id: Uuid) -> DbResult<Vec<AlarmEvent>> {
+    db.fetch_all(
+        "SELECT * FROM alarm_events WHERE alarm_id = $1 ORDER BY seq",
+        args![alarm_id],
+    )
+    .await?
+    .iter()
+    .map(event)
+    .collect()
+}
+
+/// The newest alarm a person raised that is not resolved yet.
+pub async fn last_open_pressed_by(db: &Db, user: Uuid) -> DbResult<Option<Alarm>> {
+    db.fetch_optional(
+        "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE a.pressed_by = $1 AND a.state <> 'resolved' AND a.kind <> 'duress' ORDER BY a.id DESC LIMIT 1",
+        args![user],
+    )
+    .await?
+    .as_ref()
+    .map(alarm)
+    .transpose()
+}
+
+/// Filters of the history page. Dates are instants already placed in the right zone.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryQuery {
+    pub state: Option<State>,
+    /// Every state but resolved.
+    pub open_only: bool,
+    pub kind: Option<Kind>,
+    pub facility: Option<Uuid>,
+    pub from: Option<Ts>,
+    pub to: Option<Ts>,
+    /// Leaves out duress alarms (for the person who pressed: her phone may be in other hands).
+    pub hide_duress: bool,
+}
+
+/// The history filters, the same in both queries below.
+const HISTORY: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR a.pressed_by = $5) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') AND ($13 IS NULL OR a.id < $13) ORDER BY a.id DESC LIMIT $14";
+
+const TIMES: &str = "SELECT a.facility_id, a.pressed_at, a.acked_at, a.on_scene_at FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR a.pressed_by = $5) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') ORDER BY a.id DESC LIMIT $13";
+
+fn history_args(
+    scope: &ScopeFilter,
+    own_user: Option<Uuid>,
+    q: &HistoryQuery,
+) -> Vec<crate::platform::db::Arg> {
+    args![
+        scope.country.as_ref().map(|c| format!("{c}-%")),
+        scope.region.clone(),
+        scope.facility,
+        scope.department,
+        own_user,
+        q.state.map(State::code),
+        q.open_only,
+        q.kind.map(Kind::code),
+        q.facility,
+        q.from,
+        q.to,
+        q.hide_duress
+    ]
+}
+
+/// Alarms matching the history filters, newest first, before the cursor.
+pub async fn history(
+    db: &Db,
+    scope: &ScopeFilter,
+    own_user: Option<Uuid>,
+    q: &HistoryQuery,
+    before: Option<Uuid>,
+    limit: i64,
+) -> DbResult<Vec<Alarm>> {
+    let mut a = history_args(scope, own_user, q);
+    a.extend(args![before, limit]);
+    db.fetch_all(HISTORY, a).await?.iter().map(alarm).collect()
+}
+
+/// Seconds from press to acknowledgement and to arrival, per alarm of the filtered set (the newest
+/// `cap`), with the alarm's facility.
+pub async fn response_times(
+    db: &Db,
+    scope: &ScopeFilter,
+    own_user: Option<Uuid>,
+    q: &HistoryQuery,
+    cap: i64,
+) -> DbResult<Vec<(Uuid, Option<f64>, Option<f64>)>> {
+    let mut a = history_args(scope, own_user, q);
+    a.extend(args![cap]);
+    db.fetch_all(TIMES, a)
+        .await?
+        .iter()
+        .map(|r| {
+            let pressed: i64 = r.get("pressed_at")?;
+            let secs = |t: Option<i64>| t.map(|t| (t - pressed) as f64 / 1e6);
+            Ok((
+                r.get("facility_id")?,
+                secs(r.get("acked_at")?),
+                secs(r.get("on_scene_at")?),
+            ))
+        })
+        .collect()
+}
+
+/// How long the phone button must be held at a facility, if its administrator chose.
+pub async fn hold_ms(db: &Db, facility: Uuid) -> DbResult<Option<i64>> {
+    db.fetch_optional(
+        "SELECT hold_ms FROM alarm_button_settings WHERE facility_id = $1",
+        args![facility],
+    )
+    .await?
+    .map(|r| r.get::<i64>("hold_ms"))
+    .transpose()
+}
+
+pub async fn set_hold_ms(tx: &mut Tx, facility: Uuid, ms: i64, by: &str) -> DbResult<()> {
+    tx.execute(
+        "INSERT INTO alarm_button_settings (facility_id, hold_ms, updated_by, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (facility_id) DO UPDATE SET hold_ms = excluded.hold_ms, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        args![facility, ms, by, Ts::now()],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// A person's own button: where she usually is and how she wants it to behave.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    pub room: String,
+    pub gps: bool,
+    pub silent: bool,
+    pub stand_down_pin_hash: Option<String>,
+    pub duress_pin_hash: Option<String>,
+}
+
+pub async fn profile(db: &Db, user: Uuid) -> DbResult<Option<Profile>> {
+    db.fetch_optional(
+        "SELECT * FROM alarm_profiles WHERE user_id = $1",
+        args![user],
+    )
+    .await?
+    .map(|r| {
+        Ok(Profile {
+            room: r.get("room")?,
+            gps: r.get("gps")?,
+            silent: r.get("silent")?,
+            stand_down_pin_hash: r.get("stand_down_pin_hash")?,
+            duress_pin_hash: r.get("duress_pin_hash")?,
+        })
+    })
+    .transpose()
+}
+
+/// Keeps the room, position and silent choices of the last press for the next one.
+pub async fn save_button_choices(
+    db: &Db,
+    user: Uuid,
+    room: &str,
+    gps: bool,
+    silent: bool,
+) -> DbResult<()> {
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "INSERT INTO alarm_profiles (user_id, room, gps, silent, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET room = excluded.room, gps = excluded.gps, silent = excluded.silent, updated_at = excluded.updated_at",
+        args![user, room, gps, silent, Ts::now()],
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Sets (Some(hash)) or removes (None) one of the two PINs.
+pub async fn set_pin(tx: &mut Tx, user: Uuid, duress: bool, hash: Option<String>) -> DbResult<()> {
+    let sql = if duress {
+        "INSERT INTO alarm_profiles (user_id, duress_pin_hash, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET duress_pin_hash = excluded.duress_pin_hash, updated_at = excluded.updated_at"
+    } else {
+        "INSERT INTO alarm_profiles (user_id, stand_down_pin_hash, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET stand_down_pin_hash = excluded.stand_down_pin_hash, updated_at = excluded.updated_at"
+    };
+    tx.execute(sql, args![user, hash, Ts::now()])
+        .await
+        .map(|_| ())
+}

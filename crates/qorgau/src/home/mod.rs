@@ -29,6 +29,14 @@ pub fn cards(ctx: &Ctx, p: &Principal) -> Vec<Card> {
         text: tr.t(&format!("card-{id}-text")),
     };
     let mut out = vec![];
+    // Those who answer alarms see the console first; everyone else, the button.
+    if p.can(Action::AlarmView) {
+        out.push(card("/console", "console"));
+    }
+    out.push(card("/alarm", "alarm"));
+    if p.can(Action::AlarmView) {
+        out.push(card("/alarms", "alarms"));
+    }
     if p.can(Action::PeopleView) {
         out.push(card("/people", "people"));
     }

@@ -109,10 +109,12 @@ pub enum Action {
     AlarmView,
     /// Acknowledge, dispatch, record arrival and calls, resolve.
     AlarmRespond,
+    /// Register alarm panels, set their keys and supervision, place unassigned ones.
+    PanelsManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::DirectoryView,
         Action::DirectoryManage,
         Action::PeopleView,
@@ -126,6 +128,7 @@ impl Action {
         Action::AlarmRaise,
         Action::AlarmView,
         Action::AlarmRespond,
+        Action::PanelsManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -143,6 +146,7 @@ impl Action {
             Action::AlarmRaise => "alarm.raise",
             Action::AlarmView => "alarm.view",
             Action::AlarmRespond => "alarm.respond",
+            Action::PanelsManage => "panels.manage",
         }
     }
 }
@@ -174,6 +178,7 @@ pub fn grants(role: Role, action: Action) -> bool {
                 | SystemAdmin
         ),
         AlarmRespond => matches!(role, SecurityGuard | FacilityAdmin | SystemAdmin),
+        PanelsManage => matches!(role, FacilityAdmin | SystemAdmin),
     }
 }
 

@@ -14,6 +14,13 @@ macro_rules! assets {
 assets! {
     "app.css" => "text/css; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
+    "alarm.css" => "text/css; charset=utf-8",
+    "alarm.js" => "text/javascript; charset=utf-8",
+    "alarm-outbox.js" => "text/javascript; charset=utf-8",
+    "console.js" => "text/javascript; charset=utf-8",
+    "sw.js" => "text/javascript; charset=utf-8",
+    "alarm-icon.svg" => "image/svg+xml",
+    "alarm-icon-maskable.svg" => "image/svg+xml",
     "robots.txt" => "text/plain; charset=utf-8",
     "vendor/htmx.min.js" => "text/javascript; charset=utf-8",
     "vendor/sse.js" => "text/javascript; charset=utf-8",

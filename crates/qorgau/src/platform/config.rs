@@ -34,6 +34,26 @@ pub struct Config {
     /// Mark cookies `Secure` even without --tls-cert (behind a TLS-terminating proxy).
     #[arg(long, env = "QORGAU_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Receive SIA DC-09 alarm panels on this address, TCP and UDP on the same port (port 0 picks
+    /// a free one and prints it). Off unless given.
+    #[arg(long, env = "QORGAU_SIA_LISTEN")]
+    pub sia_listen: Option<SocketAddr>,
+    /// MQTT broker for panic buttons, `mqtt://[user[:password]@]host[:port]`. Off unless given.
+    #[arg(long, env = "QORGAU_MQTT_URL")]
+    pub mqtt_url: Option<String>,
+    /// The MQTT client id, which names the broker's persistent session: keep it across restarts,
+    /// and give each node its own.
+    #[arg(long, env = "QORGAU_MQTT_CLIENT_ID", default_value = "qorgau")]
+    pub mqtt_client_id: String,
+    /// Topic filters to subscribe to, comma-separated: Zigbee2MQTT devices, Shelly Gen1 input
+    /// events, Shelly Gen2 RPC events, and the generic form.
+    #[arg(
+        long,
+        env = "QORGAU_MQTT_TOPICS",
+        value_delimiter = ',',
+        default_value = "zigbee2mqtt/+,shellies/+/input_event/+,+/events/rpc,qorgau/buttons/+"
+    )]
+    pub mqtt_topics: Vec<String>,
 }
 
 impl Config {

@@ -295,6 +295,18 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "alarms",
         include_str!("../../migrations/sqlite/0002_alarms.sql"),
     ),
+    (
+        "panels",
+        include_str!("../../migrations/sqlite/0003_panels.sql"),
+    ),
+    (
+        "mqtt_devices",
+        include_str!("../../migrations/sqlite/0004_devices.sql"),
+    ),
+    (
+        "alarm_settings",
+        include_str!("../../migrations/sqlite/0005_alarm_settings.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -304,6 +316,18 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "alarms",
         include_str!("../../migrations/postgres/0002_alarms.sql"),
+    ),
+    (
+        "panels",
+        include_str!("../../migrations/postgres/0003_panels.sql"),
+    ),
+    (
+        "mqtt_devices",
+        include_str!("../../migrations/postgres/0004_devices.sql"),
+    ),
+    (
+        "alarm_settings",
+        include_str!("../../migrations/postgres/0005_alarm_settings.sql"),
     ),
 ];
 

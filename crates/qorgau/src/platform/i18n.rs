@@ -85,7 +85,15 @@ macro_rules! ftl_files {
         ];
     };
 }
-ftl_files!("platform", "accounts", "directory", "auditlog", "home");
+ftl_files!(
+    "platform",
+    "accounts",
+    "directory",
+    "auditlog",
+    "home",
+    "alarms",
+    "alarms_panels"
+);
 
 pub struct I18n {
     bundles: HashMap<Lang, FluentBundle<FluentResource>>,

@@ -18,6 +18,30 @@ pub struct Inner {
     pub events: crate::platform::events::Events,
     /// Group-committed audit entries for reads of personal data.
     pub audit: crate::platform::audit::Recorder,
+    /// Addresses the listeners beside the HTTP server actually bound.
+    pub listeners: Listeners,
+}
+
+/// The addresses listeners started beside the HTTP server (such as the alarm panel receiver)
+/// actually bound, by name: with port 0 the system picks one, and tests and scripts need it.
+#[derive(Debug, Default)]
+pub struct Listeners(std::sync::Mutex<Vec<(&'static str, std::net::SocketAddr)>>);
+
+impl Listeners {
+    pub fn record(&self, name: &'static str, addr: std::net::SocketAddr) {
+        if let Ok(mut v) = self.0.lock() {
+            v.retain(|(n, _)| *n != name);
+            v.push((name, addr));
+        }
+    }
+    pub fn get(&self, name: &str) -> Option<std::net::SocketAddr> {
+        self.0
+            .lock()
+            .ok()?
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| *a)
+    }
 }
 
 impl AppState {

@@ -397,10 +397,14 @@ impl PageCtx {
         let mut nav = vec![];
         if let Some(p) = ctx.principal() {
             let mut add = |href: &'static str, id: &str| {
+                // "/alarm" is not current on "/alarms": a prefix counts only up to a slash.
                 let current = if href == "/" {
                     path == "/"
                 } else {
-                    path.starts_with(href)
+                    path == href
+                        || path
+                            .strip_prefix(href)
+                            .is_some_and(|rest| rest.starts_with('/'))
                 };
                 nav.push(NavItem {
                     href,
@@ -409,6 +413,10 @@ impl PageCtx {
                 });
             };
             add("/", "nav-home");
+            add("/alarm", "nav-alarm");
+            if p.can(Action::AlarmView) {
+                add("/console", "nav-console");
+            }
             add("/directory", "nav-directory");
             if p.can(Action::PeopleView) {
                 add("/people", "nav-people");

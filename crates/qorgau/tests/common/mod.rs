@@ -58,6 +58,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub accounts: HashMap<String, DemoAccount>,
     pub db: qorgau::platform::db::Db,
+    /// The server's state: `state.listeners` holds addresses bound beside HTTP (the SIA receiver).
+    pub state: qorgau::platform::state::AppState,
     sessions: std::sync::Mutex<HashMap<String, reqwest::Client>>,
     _tmp: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -231,7 +233,8 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = qorgau::app::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app =
+            qorgau::app::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -243,6 +246,7 @@ impl TestApp {
             data_dir: tmp.path().to_owned(),
             accounts: read_accounts(&tmp.path().join("demo-accounts.csv")),
             db,
+            state,
             sessions: std::sync::Mutex::new(HashMap::new()),
             _tmp: tmp,
             server,
