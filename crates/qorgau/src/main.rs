@@ -115,8 +115,31 @@ fn init_logs(format: &str) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// glibc keeps the 19 MiB arenas of each argon2 check resident after it ends; served from mmap
+/// instead, they go back to the system at once (measured: 65 MB -> 34 MB after load, bench/).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_big_allocations_to_the_system() {
+    // SAFETY: mallopt only changes allocator tuning; called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_big_allocations_to_the_system() {}
+
+fn main() -> ExitCode {
+    return_big_allocations_to_the_system();
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(async_main()),
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn async_main() -> ExitCode {
     let cli = Cli::parse();
     init_logs(&cli.log_format);
     match run(cli.cmd).await {

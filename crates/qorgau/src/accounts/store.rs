@@ -184,7 +184,7 @@ pub async fn login(st: &AppState, input: &LoginInput, addr: IpAddr) -> AppResult
     }
     let now = Ts::now();
     let Some(r) = st.db.fetch_optional(FIND, args![&username]).await? else {
-        password::verify_dummy(&input.password);
+        password::verify_async(input.password.clone(), None).await;
         st.login_throttle.fail(addr);
         return Err(AppError::Unauthenticated);
     };
@@ -199,12 +199,7 @@ pub async fn login(st: &AppState, input: &LoginInput, addr: IpAddr) -> AppResult
         });
     }
     let hash: String = r.get("password_hash")?;
-    let pw_ok = {
-        let pw = input.password.clone();
-        tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-    };
+    let pw_ok = password::verify_async(input.password.clone(), Some(hash)).await;
     let disabled = r.get::<Option<i64>>("disabled_at")?.is_some();
     let enrolled: bool = r.get("totp_enrolled")?;
     let mut step_ok = None;

@@ -350,11 +350,16 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // A local file cannot drop a connection the way a network can: skip the ping that
+            // sqlx sends before handing out a pooled connection (a second round trip through the
+            // driver's worker thread on every query).
             let write = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .connect_with(base.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(8)
                 .connect_with(base)
                 .await?;

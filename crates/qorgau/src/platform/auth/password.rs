@@ -16,6 +16,26 @@ pub fn hash(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::Internal(format!("argon2: {e}")))
 }
 
+/// At most this many argon2 checks run at once: each takes 19 MiB for about 40 ms, so a burst of
+/// parallel logins must not become a burst of memory.
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Checks a password on the blocking pool, never on an async worker, a few at a time.
+pub async fn verify_async(password: String, phc: Option<String>) -> bool {
+    let Ok(_slot) = SLOTS.acquire().await else {
+        return false;
+    };
+    tokio::task::spawn_blocking(move || match phc {
+        Some(h) => verify(&password, &h),
+        None => {
+            verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default()
