@@ -40,7 +40,7 @@ pub enum StartError {
 pub async fn open(cfg: &Config) -> Result<Db, StartError> {
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.display().to_string(), e))?;
-    crate::platform::keys::load_or_create(&cfg.data_dir, "seal")?;
+    crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
     let db = Db::connect(&cfg.database_url()).await?;
     db.migrate().await?;
     // Regions are reference data every installation needs, demo or not.
@@ -188,8 +188,10 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
         .clone()
 }
 
-pub fn state(db: Db, cfg: Config) -> AppState {
-    AppState::new(Inner {
+pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
+    let sealer = crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
+    Ok(AppState::new(Inner {
+        sealer,
         audit: crate::platform::audit::Recorder::start(db.clone()),
         events: crate::platform::events::Events::start(db.clone()),
         db,
@@ -197,7 +199,7 @@ pub fn state(db: Db, cfg: Config) -> AppState {
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
         metrics: install_metrics(),
         listeners: Default::default(),
-    })
+    }))
 }
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight requests finish.

@@ -158,7 +158,7 @@ async fn run(cmd: Cmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if demo {
                 qorgau::demo::load(&db, &cfg, force).await?;
             }
-            qorgau::app::serve(qorgau::app::state(db, cfg)).await?;
+            qorgau::app::serve(qorgau::app::state(db, cfg)?).await?;
         }
         Cmd::Migrate { cfg } => {
             qorgau::app::open(&cfg).await?;

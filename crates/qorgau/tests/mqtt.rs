@@ -104,7 +104,7 @@ fn topics(prefix: &str) -> Vec<String> {
 /// Starts a client on the test server's database, as `qorgau serve --mqtt-url` would, and waits
 /// until the broker has taken its subscriptions.
 async fn client(app: &TestApp, url: &str, client_id: &str, prefix: &str, ack: bool) -> Handle {
-    let st = qorgau::app::state(app.db.clone(), app.cfg.clone());
+    let st = qorgau::app::state(app.db.clone(), app.cfg.clone()).expect("state");
     let mut opts = Options::new(url, client_id, &topics(prefix)).expect("options");
     opts.ack = ack;
     let h = mqtt::spawn(st, opts);
@@ -571,7 +571,7 @@ both!(the_server_subscribes_when_given_a_broker, |app| {
     cfg.mqtt_client_id = id.clone();
     cfg.mqtt_topics = vec![format!("{prefix}/buttons/+")];
     register(&app, &g, "generic", "1").await;
-    let st = qorgau::app::state(app.db.clone(), cfg);
+    let st = qorgau::app::state(app.db.clone(), cfg).expect("state");
     qorgau::app::try_start_background(&st).expect("background");
     // Its subscription is not observable from here: publish the same press until it arrives.
     let mut p = Publisher::connect(&url).await;
@@ -594,7 +594,7 @@ both!(the_server_subscribes_when_given_a_broker, |app| {
     // A bad broker URL stops the server from starting.
     let mut bad = app.cfg.clone();
     bad.mqtt_url = Some("mqtts://broker:8883".into());
-    let st = qorgau::app::state(app.db.clone(), bad);
+    let st = qorgau::app::state(app.db.clone(), bad).expect("state");
     assert!(qorgau::app::try_start_background(&st).is_err());
 });
 

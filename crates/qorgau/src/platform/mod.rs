@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod events;

@@ -227,7 +227,7 @@ impl TestApp {
         let mut cfg = config(tmp.path(), url);
         tweak(&mut cfg);
         let db = qorgau::app::open(&cfg).await.expect("open");
-        let state = qorgau::app::state(db.clone(), cfg.clone());
+        let state = qorgau::app::state(db.clone(), cfg.clone()).expect("state");
         qorgau::app::start_background(&state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -256,7 +256,7 @@ impl TestApp {
     /// A second server on the same database, as another node behind a load balancer.
     pub async fn second_node(&self) -> (String, tokio::task::JoinHandle<()>) {
         let db = qorgau::app::open(&self.cfg).await.expect("open");
-        let state = qorgau::app::state(db, self.cfg.clone());
+        let state = qorgau::app::state(db, self.cfg.clone()).expect("state");
         qorgau::app::start_background(&state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
