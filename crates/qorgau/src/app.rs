@@ -40,9 +40,10 @@ pub enum StartError {
 pub async fn open(cfg: &Config) -> Result<Db, StartError> {
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.display().to_string(), e))?;
-    crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
+    let sealer = crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
     let db = Db::connect(&cfg.database_url()).await?;
     db.migrate().await?;
+    crate::alarms::panels::seal_clear_keys(&db, &sealer).await?;
     // Regions are reference data every installation needs, demo or not.
     crate::directory::store::seed_regions(&db).await?;
     Ok(db)

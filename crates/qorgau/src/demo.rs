@@ -28,6 +28,8 @@ pub enum DemoError {
     App(#[from] crate::platform::error::AppError),
     #[error("writing {0}: {1}")]
     Io(String, std::io::Error),
+    #[error(transparent)]
+    Keys(#[from] crate::platform::keys::KeyError),
 }
 
 struct DemoFacility {
@@ -326,8 +328,10 @@ async fn demo_panel(db: &Db, cfg: &Config) -> Result<(), DemoError> {
         .await?
         .map(|r| r.get::<Uuid>("id"))
         .transpose()?;
+    let sealer = crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
     let key =
-        crate::alarms::panels::ensure_demo_panel(db, DEMO_PANEL, facility, department).await?;
+        crate::alarms::panels::ensure_demo_panel(db, &sealer, DEMO_PANEL, facility, department)
+            .await?;
     let path = cfg.data_dir.join("demo-panel-key.txt");
     write_private(&path, &format!("{key}\n"))
         .map_err(|e| DemoError::Io(path.display().to_string(), e))?;

@@ -1079,3 +1079,51 @@ sia_test!(the_panels_page_lists_and_places_panels, |app, sia| {
         403
     );
 });
+
+sia_test!(panel_keys_are_sealed_at_rest, |app, sia| {
+    use qorgau::platform::db::Arg;
+    let key = demo_key(&app);
+    let hex = std::fs::read_to_string(app.data_dir.join("demo-panel-key.txt")).expect("key file");
+    let hex = hex.trim().to_owned();
+    let stored = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            db.fetch_one(
+                "SELECT key_text FROM panels WHERE account = $1",
+                vec![Arg::from(DEMO_PANEL)],
+            )
+            .await
+            .expect("panel row")
+            .get::<String>("key_text")
+            .expect("key_text")
+        }
+    };
+    let at_rest = stored(&app).await;
+    assert!(at_rest.starts_with("sealed:"), "{at_rest}");
+    assert!(
+        !at_rest
+            .to_ascii_uppercase()
+            .contains(&hex.to_ascii_uppercase())
+    );
+
+    // A key an earlier version stored in clear is sealed at the next start, and still works.
+    app.db
+        .execute(
+            "UPDATE panels SET key_text = $1 WHERE account = $2",
+            vec![Arg::from(hex.as_str()), Arg::from(DEMO_PANEL)],
+        )
+        .await
+        .expect("store in clear");
+    let n = qorgau::alarms::panels::seal_clear_keys(&app.db, &app.state.sealer)
+        .await
+        .expect("seal");
+    assert_eq!(n, 1);
+    let resealed = stored(&app).await;
+    assert!(resealed.starts_with("sealed:") && !resealed.contains(&hex));
+    let r = route(7, DEMO_PANEL);
+    let m = Message::new(Token::AdmCid, r.clone(), "#D001|1120 01 015").with_timestamp(now());
+    let reply = tcp(sia, &sealed(m, &key, PadPolicy::FullBlock), WAIT)
+        .await
+        .expect("a reply");
+    assert_ack(&reply, Some(&key), &r);
+});

@@ -21,6 +21,7 @@ use crate::alarms::store::{self as alarm_store, Job, NewAlarm};
 use crate::args;
 use crate::platform::access::{Action, Place, Principal};
 use crate::platform::audit::{self, Actor, Event};
+use crate::platform::crypto::Sealer;
 use crate::platform::db::{Db, DbResult, Row, Tx};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::extract::{LateJson, PageQuery, Paged, Query};
@@ -95,16 +96,23 @@ pub struct Panel {
     pub created_at: Ts,
     #[serde(skip)]
     pub region_id: Option<String>,
+    /// The key as entered, sealed (platform/crypto.rs): a database dump alone cannot forge
+    /// messages from the panel.
     #[serde(skip)]
-    pub key_text: Option<String>,
+    pub sealed_key: Option<Vec<u8>>,
     #[serde(skip)]
     pub watch_from: Option<Ts>,
 }
 
 impl Panel {
     /// The AES key the panel encrypts with, if it has one.
-    pub fn key(&self) -> Option<sia_dc09::Key> {
-        self.key_format?.key(self.key_text.as_deref()?)
+    pub fn key(&self, sealer: &Sealer) -> Option<sia_dc09::Key> {
+        self.key_format?.key(&self.key_text(sealer)?)
+    }
+    fn key_text(&self, sealer: &Sealer) -> Option<String> {
+        sealer
+            .open_str(KEY_PURPOSE, self.sealed_key.as_deref()?)
+            .ok()
     }
     pub fn place(&self) -> Place {
         let region = self.region_id.clone().unwrap_or_default();
@@ -118,16 +126,47 @@ impl Panel {
     }
 }
 
+const KEY_PURPOSE: &str = "panel.key";
+/// Marks a sealed key in `key_text`; a value without it is a key stored in clear by an earlier
+/// version, sealed at start by [`seal_clear_keys`].
+const SEALED: &str = "sealed:";
+
+fn seal_key(sealer: &Sealer, text: &str) -> String {
+    format!(
+        "{SEALED}{}",
+        hex::encode(sealer.seal_str(KEY_PURPOSE, text))
+    )
+}
+
+/// The sealed key's size gives the key's without opening it: hex keys are 32/48/64 digits,
+/// ASCII keys 16/24/32 characters, and sealing adds a fixed overhead.
+fn sealed_bits(format: KeyFormat, sealed: &[u8]) -> Option<u16> {
+    let len = sealed
+        .len()
+        .checked_sub(crate::platform::crypto::OVERHEAD)?;
+    let bytes = match format {
+        KeyFormat::Hex => len / 2,
+        KeyFormat::Ascii => len,
+    };
+    match bytes {
+        16 => Some(128),
+        24 => Some(192),
+        32 => Some(256),
+        _ => None,
+    }
+}
+
 fn panel(r: &Row) -> DbResult<Panel> {
-    let key_text: Option<String> = r.get("key_text")?;
+    let sealed_key: Option<Vec<u8>> = r
+        .get::<Option<String>>("key_text")?
+        .and_then(|t| hex::decode(t.strip_prefix(SEALED)?).ok());
     let key_format = r
         .get::<Option<String>>("key_format")?
         .as_deref()
         .and_then(KeyFormat::parse);
     let key_bits = key_format
-        .zip(key_text.as_deref())
-        .and_then(|(f, t)| f.key(t))
-        .map(|k| k.bits());
+        .zip(sealed_key.as_deref())
+        .and_then(|(f, k)| sealed_bits(f, k));
     Ok(Panel {
         id: r.get("id")?,
         account: r.get("account")?,
@@ -146,7 +185,7 @@ fn panel(r: &Row) -> DbResult<Panel> {
         last_addr: r.get("last_addr")?,
         created_at: r.ts("created_at")?,
         region_id: r.get("region_id")?,
-        key_text,
+        sealed_key,
         watch_from: r.opt_ts("watch_from")?,
     })
 }
@@ -280,10 +319,10 @@ enum KeyChange {
 
 const INSERT_PANEL: &str = "INSERT INTO panels (id, account, name, facility_id, department_id, room, floor, key_text, key_format, supervision_secs, watch_from, silent, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, FALSE, $11, $11)";
 
-async fn insert(tx: &mut Tx, s: &Settings) -> DbResult<Uuid> {
+async fn insert(tx: &mut Tx, sealer: &Sealer, s: &Settings) -> DbResult<Uuid> {
     let id = Uuid::now_v7();
     let (key, format) = match &s.key {
-        KeyChange::Set(k, f) => (Some(k.clone()), Some(f.code())),
+        KeyChange::Set(k, f) => (Some(seal_key(sealer, k)), Some(f.code())),
         KeyChange::Keep | KeyChange::Remove => (None, None),
     };
     tx.execute(
@@ -306,7 +345,7 @@ async fn insert(tx: &mut Tx, s: &Settings) -> DbResult<Uuid> {
     Ok(id)
 }
 
-async fn update(tx: &mut Tx, id: Uuid, s: &Settings) -> DbResult<()> {
+async fn update(tx: &mut Tx, sealer: &Sealer, id: Uuid, s: &Settings) -> DbResult<()> {
     tx.execute(
         "UPDATE panels SET account = $2, name = $3, facility_id = $4, department_id = $5, room = $6, floor = $7, supervision_secs = $8, updated_at = $9 WHERE id = $1",
         args![
@@ -334,7 +373,7 @@ async fn update(tx: &mut Tx, id: Uuid, s: &Settings) -> DbResult<()> {
         KeyChange::Set(k, f) => {
             tx.execute(
                 "UPDATE panels SET key_text = $2, key_format = $3 WHERE id = $1",
-                args![id, k, f.code()],
+                args![id, seal_key(sealer, k), f.code()],
             )
             .await?;
         }
@@ -804,7 +843,7 @@ pub async fn create(
     let facility = s.facility_id.ok_or(AppError::NotFound)?;
     check_place(&st, &p, facility, s.department_id).await?;
     let mut tx = st.db.begin().await?;
-    let id = insert(&mut tx, &s).await?;
+    let id = insert(&mut tx, &st.sealer, &s).await?;
     if s.supervision_secs.is_some() {
         arm(&mut tx, id, s.supervision_secs, Ts::now()).await?;
     }
@@ -868,7 +907,7 @@ pub async fn put(
         return Err(AppError::field("department_id", "err-choice"));
     }
     let mut tx = st.db.begin().await?;
-    update(&mut tx, id, &s).await?;
+    update(&mut tx, &st.sealer, id, &s).await?;
     if s.supervision_secs != before.supervision_secs || s.facility_id != before.facility_id {
         arm(&mut tx, id, s.supervision_secs, Ts::now()).await?;
     }
@@ -922,7 +961,7 @@ async fn place(st: &AppState, p: &Principal, id: Uuid, input: &AssignInput) -> A
     let facility = s.facility_id.ok_or(AppError::NotFound)?;
     check_place(st, p, facility, s.department_id).await?;
     let mut tx = st.db.begin().await?;
-    update(&mut tx, id, &s).await?;
+    update(&mut tx, &st.sealer, id, &s).await?;
     if s.supervision_secs.is_some() {
         arm(&mut tx, id, s.supervision_secs, Ts::now()).await?;
     }
@@ -1092,10 +1131,44 @@ async fn admin_assign(
 // ---------------------------------------------------------------------------------------------
 // Demo
 
+/// Seals keys that an earlier version stored in clear. Runs at start, before any listener.
+pub async fn seal_clear_keys(db: &Db, sealer: &Sealer) -> DbResult<u64> {
+    let rows = db
+        .fetch_all(
+            "SELECT id, key_text FROM panels WHERE key_text IS NOT NULL",
+            args![],
+        )
+        .await?;
+    let mut sealed = 0;
+    for r in rows {
+        let text: String = r.get("key_text")?;
+        if text.starts_with(SEALED) {
+            continue;
+        }
+        let id: Uuid = r.get("id")?;
+        let mut tx = db.begin().await?;
+        tx.execute(
+            "UPDATE panels SET key_text = $2 WHERE id = $1",
+            args![id, seal_key(sealer, &text)],
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &Actor::system(),
+            Event::new("panel.key_sealed", "panel", id),
+        )
+        .await?;
+        tx.commit().await?;
+        sealed += 1;
+    }
+    Ok(sealed)
+}
+
 /// Makes sure the demo panel exists with a key: `QORGAU_DEMO_PANEL_KEY` (32 hex digits) when
 /// set, else the stored one, else a new random one. Returns the key as hex.
 pub async fn ensure_demo_panel(
     db: &Db,
+    sealer: &Sealer,
     account: &str,
     facility_id: Uuid,
     department_id: Option<Uuid>,
@@ -1114,7 +1187,7 @@ pub async fn ensure_demo_panel(
     let stored = existing
         .as_ref()
         .filter(|p| p.key_format == Some(KeyFormat::Hex) && p.key_bits == Some(128))
-        .and_then(|p| p.key_text.clone());
+        .and_then(|p| p.key_text(sealer));
     let key = wanted.or(stored.clone()).unwrap_or_else(|| {
         use rand::RngCore;
         let mut b = [0u8; 16];
@@ -1134,7 +1207,7 @@ pub async fn ensure_demo_panel(
                 key: KeyChange::Set(key.clone(), KeyFormat::Hex),
                 supervision_secs: None,
             };
-            let id = insert(&mut tx, &s).await?;
+            let id = insert(&mut tx, sealer, &s).await?;
             audit::append(
                 &mut tx,
                 &Actor::system(),
@@ -1145,7 +1218,7 @@ pub async fn ensure_demo_panel(
         Some(p) if stored.as_deref() != Some(key.as_str()) => {
             tx.execute(
                 "UPDATE panels SET key_text = $2, key_format = 'hex', updated_at = $3 WHERE id = $1",
-                args![p.id, &key, Ts::now()],
+                args![p.id, seal_key(sealer, &key), Ts::now()],
             )
             .await?;
             audit::append(

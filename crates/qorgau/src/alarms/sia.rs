@@ -347,7 +347,7 @@ impl Receiver {
                 return Answer::Silent("database");
             }
         };
-        let key = panel.as_ref().and_then(Panel::key);
+        let key = panel.as_ref().and_then(|p| p.key(&self.st.sealer));
         match (frame.is_encrypted(), &key) {
             (true, None) => {
                 self.security(&account, remote, "encrypted_without_key")

@@ -12,6 +12,8 @@ use rand::RngCore;
 
 const VERSION: u8 = 1;
 const NONCE: usize = 24;
+/// Bytes a sealed value has beyond its plaintext: version, nonce and tag.
+pub const OVERHEAD: usize = 1 + NONCE + 16;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
