@@ -449,6 +449,18 @@ both!(
         assert!(!mine.contains(did));
         let (s, _) = page(&worker, &app, &format!("/alarms/{did}"), "en").await;
         assert_eq!(s, 404);
+        // Nor does her API: not in her list, not by id.
+        let mine = api_get(&worker, &app, "/api/v1/alarms").await;
+        assert!(
+            mine.to_string().contains(&id) && !mine.to_string().contains(did),
+            "{mine}"
+        );
+        let r = worker
+            .get(app.url(&format!("/api/v1/alarms/{did}")))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 404);
 
         // The real PIN stands the alarm down; then there is nothing left to stand down.
         let r = worker

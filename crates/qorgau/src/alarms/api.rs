@@ -62,11 +62,16 @@ pub struct RaiseInput {
 /// Who may see an alarm: 403 without the right to see alarms (an own-scope account always sees
 /// the alarms she raised), 404 for an alarm outside the scope.
 fn check_visible(p: &Principal, a: &Alarm) -> AppResult<()> {
+    if p.scope == Scope::Own {
+        // A duress PIN looks like a cancel to whoever holds her phone: her own views never
+        // show the duress alarm it raised (lists and the feed leave it out in SQL).
+        if a.pressed_by == Some(p.user_id) && a.kind != Kind::Duress {
+            return Ok(());
+        }
+        return Err(AppError::NotFound);
+    }
     if a.pressed_by == Some(p.user_id) {
         return Ok(());
-    }
-    if p.scope == Scope::Own {
-        return Err(AppError::NotFound);
     }
     p.check(Action::AlarmView, &a.place())
 }

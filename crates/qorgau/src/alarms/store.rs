@@ -117,7 +117,7 @@ pub async fn get_tx(tx: &mut Tx, id: Uuid) -> DbResult<Option<Alarm>> {
     .transpose()
 }
 
-const LIST: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR a.pressed_by = $5) AND ($6 IS NULL OR a.state = $6) AND ($7 IS NULL OR a.facility_id = $7) AND ($8 IS NULL OR a.id < $8) AND ($9 = FALSE OR a.state <> 'resolved') ORDER BY a.id DESC LIMIT $10";
+const LIST: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 IS NULL OR a.facility_id = $7) AND ($8 IS NULL OR a.id < $8) AND ($9 = FALSE OR a.state <> 'resolved') ORDER BY a.id DESC LIMIT $10";
 
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
@@ -234,7 +234,7 @@ pub async fn append_event(
     .map(|_| ())
 }
 
-const EVENTS: &str = "SELECT e.* FROM alarm_events e WHERE e.seq > $1 AND ($2 IS NULL OR e.region_id LIKE $2) AND ($3 IS NULL OR e.region_id = $3) AND ($4 IS NULL OR e.facility_id = $4) AND ($5 IS NULL OR e.alarm_id IN (SELECT id FROM alarms WHERE department_id = $5)) AND ($6 IS NULL OR e.alarm_id IN (SELECT id FROM alarms WHERE pressed_by = $6)) ORDER BY e.seq LIMIT $7";
+const EVENTS: &str = "SELECT e.* FROM alarm_events e WHERE e.seq > $1 AND ($2 IS NULL OR e.region_id LIKE $2) AND ($3 IS NULL OR e.region_id = $3) AND ($4 IS NULL OR e.facility_id = $4) AND ($5 IS NULL OR e.alarm_id IN (SELECT id FROM alarms WHERE department_id = $5)) AND ($6 IS NULL OR e.alarm_id IN (SELECT id FROM alarms WHERE pressed_by = $6 AND kind <> 'duress')) ORDER BY e.seq LIMIT $7";
 
 pub async fn events_since(
     db: &Db,
@@ -395,9 +395,9 @@ pub struct HistoryQuery {
 }
 
 /// The history filters, the same in both queries below.
-const HISTORY: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR a.pressed_by = $5) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') AND ($13 IS NULL OR a.id < $13) ORDER BY a.id DESC LIMIT $14";
+const HISTORY: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') AND ($13 IS NULL OR a.id < $13) ORDER BY a.id DESC LIMIT $14";
 
-const TIMES: &str = "SELECT a.facility_id, a.pressed_at, a.acked_at, a.on_scene_at FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR a.pressed_by = $5) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') ORDER BY a.id DESC LIMIT $13";
+const TIMES: &str = "SELECT a.facility_id, a.pressed_at, a.acked_at, a.on_scene_at FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') ORDER BY a.id DESC LIMIT $13";
 
 fn history_args(
     scope: &ScopeFilter,
