@@ -412,10 +412,16 @@ async fn create(db: &Db, password: Option<String>) -> Result<Vec<DemoAccount>, D
                 location: "Главный вход / Негізгі кіреберіс".into(),
                 phone: f.phone.into(),
                 hours: "24/7".into(),
+                department_id: None,
             },
         )
         .await?;
-        if f.departments.iter().any(|(k, _, _)| *k == "emergency") {
+        let emergency = f
+            .departments
+            .iter()
+            .position(|(k, _, _)| *k == "emergency")
+            .and_then(|i| depts.get(i).copied());
+        if emergency.is_some() {
             dir::create_post(
                 &mut tx,
                 fid,
@@ -424,6 +430,7 @@ async fn create(db: &Db, password: Option<String>) -> Result<Vec<DemoAccount>, D
                     location: "Приёмное отделение, 1 этаж".into(),
                     phone: f.phone.into(),
                     hours: "24/7".into(),
+                    department_id: emergency,
                 },
             )
             .await?;

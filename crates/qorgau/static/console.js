@@ -26,7 +26,11 @@
   function say(text) { if (live) live.textContent = text; }
 
   var facility = root.getAttribute('data-facility') || '';
-  var listUrl = '/console/list' + (facility ? '?facility=' + encodeURIComponent(facility) : '');
+  var post = root.getAttribute('data-post') || '';
+  var listQuery = [];
+  if (facility) listQuery.push('facility=' + encodeURIComponent(facility));
+  if (post) listQuery.push('post=' + encodeURIComponent(post));
+  var listUrl = '/console/list' + (listQuery.length ? '?' + listQuery.join('&') : '');
 
   // ------------------------------------------------------------------ sound
 

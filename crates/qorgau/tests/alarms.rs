@@ -353,3 +353,131 @@ async fn two_nodes_share_alarms_through_postgresql() {
     assert_eq!(got[0]["alarm_id"], a["id"]);
     let _ = Backend::Sqlite;
 }
+
+async fn get_json(c: &reqwest::Client, app: &TestApp, path: &str) -> Value {
+    let r = c.get(app.url(path)).send().await.expect("get");
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.expect("json")
+}
+
+both!(
+    each_alarm_is_answered_by_the_post_covering_its_place,
+    |app| {
+        let fac = app.demo_facility().await;
+        let admin = app.login("facility_admin").await;
+        let depts = get_json(
+            &admin,
+            &app,
+            &format!("/api/v1/facilities/{fac}/departments"),
+        )
+        .await;
+        let er = depts
+            .as_array()
+            .expect("departments")
+            .iter()
+            .find(|d| d["kind"] == "emergency")
+            .expect("an emergency department")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let posts = get_json(&admin, &app, &format!("/api/v1/facilities/{fac}/posts")).await;
+        let posts = posts.as_array().expect("posts");
+        let er_post = posts
+            .iter()
+            .find(|x| x["department_id"] == er.as_str())
+            .expect("the demo's emergency post");
+        let main_post = posts
+            .iter()
+            .find(|x| x["department_id"].is_null())
+            .expect("the demo's main post");
+        let (er_post_id, main_post_id) = (
+            er_post["id"].as_str().expect("id").to_owned(),
+            main_post["id"].as_str().expect("id").to_owned(),
+        );
+
+        let worker = app.login("worker").await;
+        let (s, in_er) = raise(&worker, &app, json!({"department_id": er, "room": "1"})).await;
+        assert_eq!(s, 201, "{in_er}");
+        assert_eq!(in_er["post_id"], er_post_id.as_str());
+        let (s, elsewhere) = raise(
+            &app.fresh_login("department_head").await,
+            &app,
+            json!({"room": "Склад"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{elsewhere}");
+        assert_eq!(elsewhere["post_id"], main_post_id.as_str());
+
+        // The post's list and console show only what it answers.
+        let guard = app.login("security_guard").await;
+        let mine = get_json(&guard, &app, &format!("/api/v1/alarms?post={er_post_id}")).await;
+        let ids: Vec<&str> = mine["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        assert_eq!(ids, [in_er["id"].as_str().expect("id")]);
+        let console = guard
+            .get(app.url(&format!("/console?post={er_post_id}")))
+            .send()
+            .await
+            .expect("console")
+            .text()
+            .await
+            .expect("body");
+        assert!(console.contains(in_er["id"].as_str().expect("id")));
+        assert!(!console.contains(elsewhere["id"].as_str().expect("id")));
+        let r = guard
+            .get(app.url("/console?post=nonsense"))
+            .send()
+            .await
+            .expect("console");
+        assert_eq!(r.status(), 422);
+
+        // Response times are counted per post.
+        let history = guard
+            .get(app.url("/alarms"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .expect("history")
+            .text()
+            .await
+            .expect("body");
+        for name in [&er_post["name"], &main_post["name"]] {
+            let name = name.as_str().expect("name");
+            assert!(history.contains(name), "{name} missing from the history");
+        }
+        assert!(history.contains(&format!("/alarms?post={er_post_id}")));
+
+        // A post may only cover a department of its own facility.
+        let other = get_json(&app.login("system_admin").await, &app, "/api/v1/facilities").await;
+        let other_fac = other["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|f| f["id"] != fac.as_str())
+            .expect("another facility")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let sys = app.login("system_admin").await;
+        let their = get_json(
+            &sys,
+            &app,
+            &format!("/api/v1/facilities/{other_fac}/departments"),
+        )
+        .await;
+        let their_dept = their[0]["id"].as_str().expect("a department").to_owned();
+        let r = admin
+            .put(app.url(&format!("/api/v1/posts/{main_post_id}")))
+            .json(&json!({"name": "Пост 1", "hours": "24/7", "department_id": their_dept}))
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 422);
+        let body: Value = r.json().await.expect("problem");
+        assert_eq!(body["errors"][0]["field"], "department_id", "{body}");
+    }
+);

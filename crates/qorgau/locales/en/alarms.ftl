@@ -177,3 +177,7 @@ alarm-event-resolved = Resolved
 err-guards = Enter the names of the guards sent (at most 20, each up to 100 characters).
 problem-alarm-closed = This alarm is already resolved
 problem-alarm-wrong-state = This alarm has already moved past that step
+
+alarm-field-post = Security post
+alarm-no-post = No security post
+alarm-all-posts = All posts

@@ -140,3 +140,7 @@ dept-ambulance_crew = Ambulance crews
 dept-reception = Registry (reception desk)
 dept-laboratory = Laboratory
 dept-administration = Administration
+
+dir-field-post-covers = Answers alarms from
+dir-hint-post-covers = The department whose alarms this post answers first; other alarms go to a post for the rest of the facility.
+dir-post-covers-rest = The rest of the facility

@@ -171,3 +171,7 @@ alarm-event-resolved = Дабыл жабылды
 err-guards = Жіберілген күзетшілердің аттарын жазыңыз (20-дан аспайтын, әрқайсысы 100 таңбаға дейін).
 problem-alarm-closed = Бұл дабыл жабылып қойған
 problem-alarm-wrong-state = Бұл дабыл бұл қадамнан өтіп кеткен
+
+alarm-field-post = Күзет бекеті
+alarm-no-post = Күзет бекеті жоқ
+alarm-all-posts = Барлық бекеттер

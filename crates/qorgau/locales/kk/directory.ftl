@@ -140,3 +140,7 @@ dept-ambulance_crew = Жедел жәрдем бригадалары
 dept-reception = Тіркеу орны
 dept-laboratory = Зертхана
 dept-administration = Әкімшілік
+
+dir-field-post-covers = Дабылдарға жауап береді
+dir-hint-post-covers = Бұл бекет дабылдарына бірінші жауап беретін бөлімше; қалған дабылдар бүкіл мекемеге арналған бекетке түседі.
+dir-post-covers-rest = Мекеменің қалған бөлігі

@@ -173,3 +173,7 @@ alarm-event-resolved = Белги жабылды
 err-guards = Жөнөтүлгөн күзөтчүлөрдүн аттарын жазыңыз (20дан ашпаган, ар бири 100 белгиге чейин).
 problem-alarm-closed = Бул коркунуч белгиси жабылып калган
 problem-alarm-wrong-state = Бул коркунуч белгиси бул кадамдан өтүп кеткен
+
+alarm-field-post = Күзөт посту
+alarm-no-post = Күзөт посту жок
+alarm-all-posts = Бардык посттор

@@ -144,3 +144,7 @@ dept-ambulance_crew = Выездные бригады скорой помощи
 dept-reception = Регистратура
 dept-laboratory = Лаборатория
 dept-administration = Администрация
+
+dir-field-post-covers = Отвечает на тревоги из
+dir-hint-post-covers = Отделение, на тревоги из которого этот пост отвечает первым; остальные тревоги идут посту для всего учреждения.
+dir-post-covers-rest = Остальная часть учреждения

@@ -188,6 +188,8 @@ pub async fn raise(
 pub struct AlarmFilter {
     pub state: Option<State>,
     pub facility: Option<Uuid>,
+    /// Only the alarms this security post answers.
+    pub post: Option<Uuid>,
     /// Only alarms not yet resolved.
     pub open: bool,
 }
@@ -209,6 +211,7 @@ pub async fn list(
     let q = ListQuery {
         state: f.state,
         facility: f.facility,
+        post: f.post,
         open_only: f.open,
         before,
     };

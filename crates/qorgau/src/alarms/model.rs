@@ -272,6 +272,9 @@ pub struct Alarm {
     pub resolved_at: Option<Ts>,
     /// Escalation steps already taken.
     pub escalation_level: i64,
+    /// The security post that answers it (covering its department, else the rest of the
+    /// facility), chosen when it was raised.
+    pub post_id: Option<Uuid>,
     #[serde(skip)]
     pub region_id: String,
 }

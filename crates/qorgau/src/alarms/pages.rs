@@ -969,6 +969,8 @@ fn outcome_options(tr: Tr) -> Vec<Opt> {
 #[serde(default)]
 struct ConsoleQuery {
     facility: String,
+    /// A security post's id: the console of that post (the alarms it answers).
+    post: String,
     /// After an action: which alarm, and the message id of what went wrong (if anything).
     alarm: String,
     err: String,
@@ -1000,8 +1002,14 @@ async fn console_list(
     } else {
         Some(opt_uuid(&q.facility).ok_or_else(|| AppError::field("facility", "err-invalid"))?)
     };
+    let post = if q.post.trim().is_empty() {
+        None
+    } else {
+        Some(opt_uuid(&q.post).ok_or_else(|| AppError::field("post", "err-invalid"))?)
+    };
     let lq = ListQuery {
         facility,
+        post,
         open_only: true,
         ..Default::default()
     };
@@ -1037,6 +1045,9 @@ struct ConsolePage {
     list: ConsoleList,
     facility_options: Vec<Opt>,
     facility: String,
+    /// The post whose console this is, if one was chosen.
+    post: String,
+    post_options: Vec<Opt>,
     /// The feed position the list was read at: the script's stream starts after it.
     seq: i64,
     can_manage: bool,
@@ -1050,12 +1061,12 @@ struct ConsoleFragment {
     list: ConsoleList,
 }
 
-fn console_back(facility: &str) -> String {
-    if facility.trim().is_empty() {
-        "/console".into()
-    } else {
-        format!("/console?facility={}", urlencode(facility.trim()))
-    }
+fn console_back(q: &ConsoleQuery) -> String {
+    let pairs: Vec<(&str, &str)> = [("facility", q.facility.trim()), ("post", q.post.trim())]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    with_query("/console", &pairs)
 }
 
 async fn console_page(
@@ -1067,8 +1078,29 @@ async fn console_page(
     p.require(Action::AlarmView)?;
     // Read the position first: anything after it reaches the script's stream.
     let seq = store::last_event_seq(&st.db).await?;
-    let list = console_list(&st, &ctx, &p, &q, console_back(&q.facility)).await?;
+    let list = console_list(&st, &ctx, &p, &q, console_back(&q)).await?;
     let facilities = facilities_in_scope(&st, &p).await?;
+    // The posts of the chosen facility (or of the only one): each has a console of its own.
+    let post_facility = opt_uuid(&q.facility).or(match facilities.as_slice() {
+        [only] => Some(only.id),
+        _ => None,
+    });
+    let mut post_options = vec![];
+    if let Some(fid) = post_facility.filter(|f| facilities.iter().any(|x| x.id == *f)) {
+        let posts = crate::directory::store::posts(&st.db, fid, false).await?;
+        if !posts.is_empty() {
+            post_options.push(Opt {
+                value: String::new(),
+                label: ctx.tr.t("alarm-all-posts"),
+                selected: q.post.trim().is_empty(),
+            });
+            post_options.extend(posts.into_iter().map(|x| Opt {
+                selected: x.id.to_string() == q.post.trim(),
+                value: x.id.to_string(),
+                label: x.name,
+            }));
+        }
+    }
     let facility_options = if facilities.len() > 1 {
         let mut opts = vec![Opt {
             value: String::new(),
@@ -1104,6 +1136,8 @@ async fn console_page(
         list,
         facility_options,
         facility: q.facility.trim().to_owned(),
+        post: q.post.trim().to_owned(),
+        post_options,
         seq,
         can_manage: p.can(Action::DirectoryManage),
         msgs,
@@ -1117,7 +1151,7 @@ async fn console_fragment(
     p: Principal,
     Query(q): Query<ConsoleQuery>,
 ) -> AppResult<Response> {
-    let back = console_back(&q.facility);
+    let back = console_back(&q);
     let list = console_list(&st, &ctx, &p, &q, back).await?;
     Ok(render(&ConsoleFragment { tr: ctx.tr, list }))
 }
@@ -1204,6 +1238,8 @@ struct HistoryForm {
     state: String,
     kind: String,
     facility: String,
+    /// A security post's id: only the alarms it answers.
+    post: String,
     from: String,
     to: String,
     cursor: String,
@@ -1211,6 +1247,8 @@ struct HistoryForm {
 
 pub struct StatRow {
     pub name: String,
+    /// The history of this post alone.
+    pub href: Option<String>,
     pub count: usize,
     pub acked: usize,
     pub ack_median: String,
@@ -1269,6 +1307,7 @@ fn stat_row(tr: Tr, name: String, times: &[Times]) -> StatRow {
     let scenes = sorted(times.iter().filter_map(|t| t.1).collect());
     StatRow {
         name,
+        href: None,
         count: times.len(),
         acked: acks.len(),
         ack_median: duration(tr, percentile(&acks, 0.5)),
@@ -1335,6 +1374,12 @@ async fn history_page(
         match opt_uuid(&f.facility) {
             Some(id) => q.facility = Some(id),
             None => errors.push(FieldError::new("facility", "err-choice")),
+        }
+    }
+    if !f.post.trim().is_empty() {
+        match opt_uuid(&f.post) {
+            Some(id) => q.post = Some(id),
+            None => errors.push(FieldError::new("post", "err-choice")),
         }
     }
     let zone = history_zone(&facilities, q.facility);
@@ -1494,27 +1539,41 @@ async fn history_page(
         page.rows
             .push(view(&st, tr, &p, &mut names, a, None).await?);
     }
-    // Response times over the whole filtered set, per facility and in all.
+    // Response times over the whole filtered set, per security post and in all.
     let times = store::response_times(&st.db, &scope, own, &q, STATS_CAP + 1).await?;
     page.capped = times.len() as i64 > STATS_CAP;
     let times = &times[..times.len().min(STATS_CAP as usize)];
     if !times.is_empty() {
-        let mut by: HashMap<Uuid, Vec<Times>> = HashMap::new();
-        for (fac, a, s) in times {
-            by.entry(*fac).or_default().push((*a, *s));
+        let mut by: HashMap<(Uuid, Option<Uuid>), Vec<Times>> = HashMap::new();
+        for r in times {
+            by.entry((r.facility, r.post))
+                .or_default()
+                .push((r.ack_secs, r.on_scene_secs));
         }
         let mut rows = vec![];
-        for (fac, t) in by {
-            let name = match names.facility(&st, fac).await? {
+        for ((fac, post), t) in by {
+            let facility = match names.facility(&st, fac).await? {
                 Some(x) => x.name.clone(),
                 None => fac.to_string(),
             };
-            rows.push(stat_row(tr, name, &t));
+            let post_name = match post {
+                Some(id) => crate::directory::store::post_by_id(&st.db, id)
+                    .await?
+                    .map(|x| x.name),
+                None => None,
+            }
+            .unwrap_or_else(|| tr.t("alarm-no-post"));
+            let mut row = stat_row(tr, format!("{post_name} — {facility}"), &t);
+            row.href = post.map(|id| with_query("/alarms", &[("post", &id.to_string())]));
+            rows.push(row);
         }
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         if rows.len() > 1 {
-            let all: Vec<_> = times.iter().map(|(_, a, s)| (*a, *s)).collect();
-            rows.push(stat_row(tr, tr.t("alarm-all-facilities"), &all));
+            let all: Vec<_> = times
+                .iter()
+                .map(|r| (r.ack_secs, r.on_scene_secs))
+                .collect();
+            rows.push(stat_row(tr, tr.t("alarm-all-posts"), &all));
         }
         page.stats = rows;
     }

@@ -33,6 +33,7 @@ fn alarm(r: &Row) -> DbResult<Alarm> {
         on_scene_at: r.opt_ts("on_scene_at")?,
         resolved_at: r.opt_ts("resolved_at")?,
         escalation_level: r.get("escalation_level")?,
+        post_id: r.get("post_id")?,
         region_id: r.get("region_id")?,
     })
 }
@@ -56,7 +57,9 @@ pub struct NewAlarm {
     pub pressed_at: Ts,
 }
 
-const INSERT: &str = "INSERT INTO alarms (id, facility_id, department_id, source, source_ref, dedupe_key, kind, state, room, floor, lat, lon, silent, pressed_by, pressed_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'raised', $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (dedupe_key) DO NOTHING";
+/// The answering post: the one covering the alarm's department, else one for the rest of the
+/// facility (oldest first), else none.
+const INSERT: &str = "INSERT INTO alarms (id, facility_id, department_id, source, source_ref, dedupe_key, kind, state, room, floor, lat, lon, silent, pressed_by, pressed_at, received_at, post_id) VALUES ($1, $2, $3, $4, $5, $6, $7, 'raised', $8, $9, $10, $11, $12, $13, $14, $15, (SELECT p.id FROM security_posts p WHERE p.facility_id = $2 AND p.archived_at IS NULL AND (p.department_id IS NULL OR p.department_id = $3) ORDER BY CASE WHEN p.department_id IS NULL THEN 1 ELSE 0 END, p.created_at, p.id LIMIT 1)) ON CONFLICT (dedupe_key) DO NOTHING";
 
 /// Inserts unless the same press is already stored; returns the alarm id and whether it is new.
 pub async fn insert(tx: &mut Tx, a: &NewAlarm) -> DbResult<(Uuid, bool)> {
@@ -117,12 +120,14 @@ pub async fn get_tx(tx: &mut Tx, id: Uuid) -> DbResult<Option<Alarm>> {
     .transpose()
 }
 
-const LIST: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 IS NULL OR a.facility_id = $7) AND ($8 IS NULL OR a.id < $8) AND ($9 = FALSE OR a.state <> 'resolved') ORDER BY a.id DESC LIMIT $10";
+const LIST: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 IS NULL OR a.facility_id = $7) AND ($8 IS NULL OR a.id < $8) AND ($9 = FALSE OR a.state <> 'resolved') AND ($11 IS NULL OR a.post_id = $11) ORDER BY a.id DESC LIMIT $10";
 
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
     pub state: Option<State>,
     pub facility: Option<Uuid>,
+    /// Only the alarms this security post answers.
+    pub post: Option<Uuid>,
     pub open_only: bool,
     pub before: Option<Uuid>,
 }
@@ -147,7 +152,8 @@ pub async fn list(
             q.facility,
             q.before,
             q.open_only,
-            limit
+            limit,
+            q.post
         ],
     )
     .await?
@@ -390,14 +396,15 @@ pub struct HistoryQuery {
     pub facility: Option<Uuid>,
     pub from: Option<Ts>,
     pub to: Option<Ts>,
+    pub post: Option<Uuid>,
     /// Leaves out duress alarms (for the person who pressed: her phone may be in other hands).
     pub hide_duress: bool,
 }
 
 /// The history filters, the same in both queries below.
-const HISTORY: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') AND ($13 IS NULL OR a.id < $13) ORDER BY a.id DESC LIMIT $14";
+const HISTORY: &str = "SELECT a.*, f.region_id FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') AND ($13 IS NULL OR a.post_id = $13) AND ($14 IS NULL OR a.id < $14) ORDER BY a.id DESC LIMIT $15";
 
-const TIMES: &str = "SELECT a.facility_id, a.pressed_at, a.acked_at, a.on_scene_at FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') ORDER BY a.id DESC LIMIT $13";
+const TIMES: &str = "SELECT a.facility_id, a.post_id, a.pressed_at, a.acked_at, a.on_scene_at FROM alarms a JOIN facilities f ON f.id = a.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR a.facility_id = $3) AND ($4 IS NULL OR a.department_id = $4) AND ($5 IS NULL OR (a.pressed_by = $5 AND a.kind <> 'duress')) AND ($6 IS NULL OR a.state = $6) AND ($7 = FALSE OR a.state <> 'resolved') AND ($8 IS NULL OR a.kind = $8) AND ($9 IS NULL OR a.facility_id = $9) AND ($10 IS NULL OR a.pressed_at >= $10) AND ($11 IS NULL OR a.pressed_at < $11) AND ($12 = FALSE OR a.kind <> 'duress') AND ($13 IS NULL OR a.post_id = $13) ORDER BY a.id DESC LIMIT $14";
 
 fn history_args(
     scope: &ScopeFilter,
@@ -416,7 +423,8 @@ fn history_args(
         q.facility,
         q.from,
         q.to,
-        q.hide_duress
+        q.hide_duress,
+        q.post
     ]
 }
 
@@ -434,15 +442,23 @@ pub async fn history(
     db.fetch_all(HISTORY, a).await?.iter().map(alarm).collect()
 }
 
-/// Seconds from press to acknowledgement and to arrival, per alarm of the filtered set (the newest
-/// `cap`), with the alarm's facility.
+/// One alarm's response: where, and seconds from the press to acknowledgement and to arrival.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub facility: Uuid,
+    pub post: Option<Uuid>,
+    pub ack_secs: Option<f64>,
+    pub on_scene_secs: Option<f64>,
+}
+
+/// The responses to the filtered set of alarms (the newest `cap`).
 pub async fn response_times(
     db: &Db,
     scope: &ScopeFilter,
     own_user: Option<Uuid>,
     q: &HistoryQuery,
     cap: i64,
-) -> DbResult<Vec<(Uuid, Option<f64>, Option<f64>)>> {
+) -> DbResult<Vec<Response>> {
     let mut a = history_args(scope, own_user, q);
     a.extend(args![cap]);
     db.fetch_all(TIMES, a)
@@ -451,11 +467,12 @@ pub async fn response_times(
         .map(|r| {
             let pressed: i64 = r.get("pressed_at")?;
             let secs = |t: Option<i64>| t.map(|t| (t - pressed) as f64 / 1e6);
-            Ok((
-                r.get("facility_id")?,
-                secs(r.get("acked_at")?),
-                secs(r.get("on_scene_at")?),
-            ))
+            Ok(Response {
+                facility: r.get("facility_id")?,
+                post: r.get("post_id")?,
+                ack_secs: secs(r.get("acked_at")?),
+                on_scene_secs: secs(r.get("on_scene_at")?),
+            })
         })
         .collect()
 }

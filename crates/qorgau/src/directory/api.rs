@@ -388,6 +388,7 @@ pub async fn create_post(
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
+    check_department(&st, id, input.department_id).await?;
     let mut tx = st.db.begin().await?;
     let pid = store::create_post(&mut tx, id, &input).await?;
     audit::append(
@@ -423,11 +424,12 @@ pub async fn update_post(
     Path(id): Path<Uuid>,
     input: LateJson<PostInput>,
 ) -> AppResult<axum::Json<SecurityPost>> {
-    post_for(&st, &p, id).await?;
+    let before = post_for(&st, &p, id).await?;
     let input = input.0?;
     let mut c = Check::new();
     let input = input.check(&mut c);
     c.done()?;
+    check_department(&st, before.facility_id, input.department_id).await?;
     let mut tx = st.db.begin().await?;
     store::update_post(&mut tx, id, &input).await?;
     audit::append(

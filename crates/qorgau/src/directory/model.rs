@@ -127,6 +127,8 @@ pub struct SecurityPost {
     pub phone: String,
     /// `24/7` or `HH:MM-HH:MM`.
     pub hours: String,
+    /// The department this post answers alarms for; `null`: the rest of the facility.
+    pub department_id: Option<Uuid>,
     pub archived: bool,
 }
 
@@ -137,6 +139,9 @@ pub struct PostInput {
     pub location: String,
     pub phone: String,
     pub hours: String,
+    /// The department this post answers alarms for (one of the facility's); none: the rest of
+    /// the facility.
+    pub department_id: Option<Uuid>,
 }
 
 impl PostInput {
@@ -156,6 +161,7 @@ impl PostInput {
             location: c.text("location", &self.location, 0, 200),
             phone: c.phone("phone", &self.phone),
             hours: hours.to_owned(),
+            department_id: self.department_id,
         }
     }
 }

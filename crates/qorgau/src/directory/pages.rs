@@ -403,6 +403,14 @@ fn department_kind_options(tr: Tr) -> Vec<(String, String)> {
     out
 }
 
+fn post_cover_options(depts: &[Department], tr: Tr) -> Vec<(String, String)> {
+    let mut out = department_options(depts, tr);
+    if let Some(first) = out.first_mut() {
+        first.1 = tr.t("dir-post-covers-rest");
+    }
+    out
+}
+
 fn department_options(depts: &[Department], tr: Tr) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), tr.t("dir-none"))];
     out.extend(
@@ -696,6 +704,8 @@ pub struct DeptRow {
 pub struct PostRow {
     pub x: SecurityPost,
     pub tel: String,
+    /// The name of the department it answers for; none: the rest of the facility.
+    pub covers: Option<String>,
     pub edit: Option<FormView>,
 }
 
@@ -775,7 +785,13 @@ fn department_form(tr: Tr, base: &str, sent: &Sent, d: Option<&Department>) -> F
         .done(submit, "")
 }
 
-fn post_form(tr: Tr, base: &str, sent: &Sent, x: Option<&SecurityPost>) -> FormView {
+fn post_form(
+    tr: Tr,
+    base: &str,
+    sent: &Sent,
+    depts: &[Department],
+    x: Option<&SecurityPost>,
+) -> FormView {
     let (key, action, title, submit) = match x {
         Some(x) => (
             format!("post-{}", x.id),
@@ -808,6 +824,15 @@ fn post_form(tr: Tr, base: &str, sent: &Sent, x: Option<&SecurityPost>) -> FormV
             x.map_or("24/7", |x| &x.hours),
         )
         .hint(tr.t("dir-hint-hours"))
+        .select(
+            "department_id",
+            "dir-field-post-covers",
+            &x.and_then(|x| x.department_id)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            post_cover_options(depts, tr),
+        )
+        .hint(tr.t("dir-hint-post-covers"))
         .done(submit, "")
 }
 
@@ -871,9 +896,10 @@ async fn facility_view(
         });
     }
 
-    let departments = store::departments(&st.db, id, can_manage)
-        .await?
-        .into_iter()
+    let depts = store::departments(&st.db, id, can_manage).await?;
+    let departments = depts
+        .iter()
+        .cloned()
         .map(|d| DeptRow {
             kind: department_kind_name(&d.kind, tr),
             edit: can_manage.then(|| department_form(tr, &base, sent, Some(&d))),
@@ -885,7 +911,11 @@ async fn facility_view(
         .into_iter()
         .map(|x| PostRow {
             tel: tel_href(&x.phone),
-            edit: can_manage.then(|| post_form(tr, &base, sent, Some(&x))),
+            covers: x
+                .department_id
+                .and_then(|d| depts.iter().find(|x| x.id == d))
+                .map(|d| d.name.clone()),
+            edit: can_manage.then(|| post_form(tr, &base, sent, &depts, Some(&x))),
             x,
         })
         .collect();
@@ -927,7 +957,7 @@ async fn facility_view(
         shifts,
         edit,
         new_department: can_manage.then(|| department_form(tr, &base, sent, None)),
-        new_post: can_manage.then(|| post_form(tr, &base, sent, None)),
+        new_post: can_manage.then(|| post_form(tr, &base, sent, &depts, None)),
         new_shift: can_manage.then(|| shift_form(tr, &base, sent, None)),
         f,
     })
@@ -1070,6 +1100,11 @@ fn post_input(v: &Values) -> PostInput {
         location: value(v, "location"),
         phone: value(v, "phone"),
         hours: value(v, "hours"),
+        // A malformed id is refused by the department check as an unknown choice.
+        department_id: match value(v, "department_id").trim() {
+            "" => None,
+            d => Some(Uuid::parse_str(d).unwrap_or(Uuid::nil())),
+        },
     }
 }
 

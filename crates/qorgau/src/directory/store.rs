@@ -235,6 +235,7 @@ fn post(r: &Row) -> DbResult<SecurityPost> {
         location: r.get("location")?,
         phone: r.get("phone")?,
         hours: r.get("hours")?,
+        department_id: r.get("department_id")?,
         archived: r.get::<Option<i64>>("archived_at")?.is_some(),
     })
 }
@@ -261,8 +262,17 @@ pub async fn post_by_id(db: &Db, id: Uuid) -> DbResult<Option<SecurityPost>> {
 pub async fn create_post(tx: &mut Tx, facility: Uuid, p: &PostInput) -> DbResult<Uuid> {
     let id = Uuid::now_v7();
     tx.execute(
-        "INSERT INTO security_posts (id, facility_id, name, location, phone, hours, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        args![id, facility, &p.name, &p.location, &p.phone, &p.hours, Ts::now()],
+        "INSERT INTO security_posts (id, facility_id, name, location, phone, hours, department_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        args![
+            id,
+            facility,
+            &p.name,
+            &p.location,
+            &p.phone,
+            &p.hours,
+            p.department_id,
+            Ts::now()
+        ],
     )
     .await?;
     Ok(id)
@@ -270,8 +280,16 @@ pub async fn create_post(tx: &mut Tx, facility: Uuid, p: &PostInput) -> DbResult
 
 pub async fn update_post(tx: &mut Tx, id: Uuid, p: &PostInput) -> DbResult<u64> {
     tx.execute(
-        "UPDATE security_posts SET name = $2, location = $3, phone = $4, hours = $5, updated_at = $6 WHERE id = $1",
-        args![id, &p.name, &p.location, &p.phone, &p.hours, Ts::now()],
+        "UPDATE security_posts SET name = $2, location = $3, phone = $4, hours = $5, department_id = $6, updated_at = $7 WHERE id = $1",
+        args![
+            id,
+            &p.name,
+            &p.location,
+            &p.phone,
+            &p.hours,
+            p.department_id,
+            Ts::now()
+        ],
     )
     .await
 }

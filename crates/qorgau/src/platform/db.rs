@@ -267,13 +267,12 @@ impl Tx {
     }
 }
 
-fn migrations(dir: &[(&'static str, &'static str)]) -> Migrator {
+fn migrations(dir: &[(i64, &'static str, &'static str)]) -> Migrator {
     let list = dir
         .iter()
-        .enumerate()
-        .map(|(i, (desc, sql))| {
+        .map(|(version, desc, sql)| {
             Migration::new(
-                i as i64 + 1,
+                *version,
                 (*desc).into(),
                 MigrationType::Simple,
                 sqlx::AssertSqlSafe(*sql).into_sql_str(),
@@ -286,48 +285,70 @@ fn migrations(dir: &[(&'static str, &'static str)]) -> Migrator {
 
 use sqlx::SqlSafeStr as _;
 
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+/// (version, description, SQL): the version is the file's number, so a list merged from work done
+/// in parallel cannot renumber a migration that a database has already applied.
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
+        1,
         "init",
         include_str!("../../migrations/sqlite/0001_init.sql"),
     ),
     (
+        2,
         "alarms",
         include_str!("../../migrations/sqlite/0002_alarms.sql"),
     ),
     (
+        3,
         "panels",
         include_str!("../../migrations/sqlite/0003_panels.sql"),
     ),
     (
+        4,
         "mqtt_devices",
         include_str!("../../migrations/sqlite/0004_devices.sql"),
     ),
     (
+        5,
         "alarm_settings",
         include_str!("../../migrations/sqlite/0005_alarm_settings.sql"),
     ),
-];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
+        8,
+        "alarm_posts",
+        include_str!("../../migrations/sqlite/0008_alarm_posts.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
         "init",
         include_str!("../../migrations/postgres/0001_init.sql"),
     ),
     (
+        2,
         "alarms",
         include_str!("../../migrations/postgres/0002_alarms.sql"),
     ),
     (
+        3,
         "panels",
         include_str!("../../migrations/postgres/0003_panels.sql"),
     ),
     (
+        4,
         "mqtt_devices",
         include_str!("../../migrations/postgres/0004_devices.sql"),
     ),
     (
+        5,
         "alarm_settings",
         include_str!("../../migrations/postgres/0005_alarm_settings.sql"),
+    ),
+    (
+        8,
+        "alarm_posts",
+        include_str!("../../migrations/postgres/0008_alarm_posts.sql"),
     ),
 ];
 
