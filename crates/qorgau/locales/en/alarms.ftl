@@ -177,3 +177,5 @@ alarm-event-resolved = Resolved
 err-guards = Enter the names of the guards sent (at most 20, each up to 100 characters).
 problem-alarm-closed = This alarm is already resolved
 problem-alarm-wrong-state = This alarm has already moved past that step
+
+alarm-escalated-to = Escalated, level { $n }: { $to }

@@ -181,3 +181,5 @@ alarm-event-resolved = Тревога закрыта
 err-guards = Укажите имена направленных охранников (не больше 20, каждое до 100 знаков).
 problem-alarm-closed = Эта тревога уже закрыта
 problem-alarm-wrong-state = Эта тревога уже прошла этот шаг
+
+alarm-escalated-to = Эскалация, уровень { $n }: { $to }

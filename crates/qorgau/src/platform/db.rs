@@ -307,6 +307,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "alarm_settings",
         include_str!("../../migrations/sqlite/0005_alarm_settings.sql"),
     ),
+    (
+        "notify",
+        include_str!("../../migrations/sqlite/0006_notify.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -328,6 +332,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "alarm_settings",
         include_str!("../../migrations/postgres/0005_alarm_settings.sql"),
+    ),
+    (
+        "notify",
+        include_str!("../../migrations/postgres/0006_notify.sql"),
     ),
 ];
 

@@ -1,0 +1,1 @@
+pub fn routes() -> axum::Router<crate::platform::state::AppState> { axum::Router::new() }
