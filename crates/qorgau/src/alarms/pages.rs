@@ -136,7 +136,7 @@ impl Names {
 }
 
 /// The facilities an account's scope reaches, by name (for filters and names).
-async fn facilities_in_scope(st: &AppState, p: &Principal) -> AppResult<Vec<Facility>> {
+pub(crate) async fn facilities_in_scope(st: &AppState, p: &Principal) -> AppResult<Vec<Facility>> {
     let dir = crate::directory::store::facilities;
     let mut out = match &p.scope {
         Scope::Facility(f) => crate::directory::store::facility_by_id(&st.db, *f)
@@ -1597,7 +1597,10 @@ fn event_view(tr: Tr, e: &AlarmEvent, tz: &str, kg: bool) -> EventView {
                 .as_str()
                 .and_then(crate::notify::model::Target::parse)
             {
-                Some(t) => tr.args("alarm-escalated-to", &[("n", &n), ("to", &tr.t(t.label_id()))]),
+                Some(t) => tr.args(
+                    "alarm-escalated-to",
+                    &[("n", &n), ("to", &tr.t(t.label_id()))],
+                ),
                 None => tr.args("alarm-escalation-level", &[("n", &n)]),
             }
         }
@@ -1777,7 +1780,9 @@ async fn button_settings_page(
     } else if q.done == "policy" {
         page = page.with_flash("notify-policy-saved");
     }
-    Ok(render(&button_settings_view(&st, &ctx, &p, page, None).await?))
+    Ok(render(
+        &button_settings_view(&st, &ctx, &p, page, None).await?,
+    ))
 }
 
 /// Saves a facility's escalation steps from the settings form: six lines, blank ones skipped.
@@ -1821,8 +1826,8 @@ async fn policy_save(
                 }
             }
             let page = PageCtx::new(&ctx, "alarm-hold-title");
-            let view =
-                button_settings_view(&st, &ctx, &p, page, Some((facility, entered, errors))).await?;
+            let view = button_settings_view(&st, &ctx, &p, page, Some((facility, entered, errors)))
+                .await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &view))
         }
         Err(e) => Err(e),

@@ -5,7 +5,9 @@ use uuid::Uuid;
 
 use crate::alarms::model::*;
 use crate::alarms::store::{self, NewAlarm};
-use crate::notify::model::{DEFAULT_POLICY, EVENT_ESCALATED, EVENT_RAISED, Notice as Notification, Step};
+use crate::notify::model::{
+    DEFAULT_POLICY, EVENT_ESCALATED, EVENT_RAISED, Notice as Notification, Step,
+};
 use crate::platform::audit::{self, Actor, Event};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::events::Notice;
@@ -67,7 +69,9 @@ pub async fn raise_in(
     let first = if new.kind == Kind::Duress {
         0
     } else {
-        steps.first().map_or(DEFAULT_POLICY[0].after_secs, |s| s.after_secs)
+        steps
+            .first()
+            .map_or(DEFAULT_POLICY[0].after_secs, |s| s.after_secs)
     };
     store::schedule(
         tx,

@@ -212,7 +212,12 @@ pub async fn subscribe(
         &input.keys.auth,
     )
     .await?;
-    audit::append(&mut tx, &actor, Event::new("push.subscribe", "push_subscription", id)).await?;
+    audit::append(
+        &mut tx,
+        &actor,
+        Event::new("push.subscribe", "push_subscription", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::CREATED)
 }
@@ -385,7 +390,11 @@ pub async fn add_webhook(
         &mut tx,
         &NewWebhook {
             facility_id: input.facility_id,
-            region_id: if input.facility_id.is_some() { None } else { region },
+            region_id: if input.facility_id.is_some() {
+                None
+            } else {
+                region
+            },
             url,
             events: &events,
             secret_sealed: &sealed,

@@ -105,10 +105,7 @@ pub fn validate_policy(steps: &[StepInput]) -> Result<Vec<Step>, Vec<FieldError>
                 after_secs: s.after_secs,
                 target,
             }),
-            None => errors.push(FieldError::new(
-                &format!("steps[{i}].target"),
-                "err-choice",
-            )),
+            None => errors.push(FieldError::new(&format!("steps[{i}].target"), "err-choice")),
         }
     }
     if errors.is_empty() {

@@ -129,8 +129,9 @@ pub fn encrypt(p256dh: &str, auth: &str, plaintext: &[u8]) -> Result<Vec<u8>, Pu
     let rng = SystemRandom::new();
     let mut salt = [0u8; 16];
     ring::rand::SecureRandom::fill(&rng, &mut salt).map_err(|_| PushError::Crypto)?;
-    let ephemeral = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::ECDH_P256, &rng)
-        .map_err(|_| PushError::Crypto)?;
+    let ephemeral =
+        ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::ECDH_P256, &rng)
+            .map_err(|_| PushError::Crypto)?;
     let as_public = ephemeral
         .compute_public_key()
         .map_err(|_| PushError::Crypto)?;
@@ -140,7 +141,8 @@ pub fn encrypt(p256dh: &str, auth: &str, plaintext: &[u8]) -> Result<Vec<u8>, Pu
     })
     .map_err(|_| PushError::Subscription)??;
     let key = ring::aead::LessSafeKey::new(
-        ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &cek).map_err(|_| PushError::Crypto)?,
+        ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &cek)
+            .map_err(|_| PushError::Crypto)?,
     );
     let mut record = plaintext.to_vec();
     record.push(2);
@@ -153,7 +155,9 @@ pub fn encrypt(p256dh: &str, auth: &str, plaintext: &[u8]) -> Result<Vec<u8>, Pu
     let mut out = Vec::with_capacity(86 + record.len());
     out.extend_from_slice(&salt);
     // One record holds everything: its size is the whole record, at least 18.
-    let rs = u32::try_from(record.len()).map_err(|_| PushError::Crypto)?.max(18);
+    let rs = u32::try_from(record.len())
+        .map_err(|_| PushError::Crypto)?
+        .max(18);
     out.extend_from_slice(&rs.to_be_bytes());
     out.push(65);
     out.extend_from_slice(as_public.as_ref());

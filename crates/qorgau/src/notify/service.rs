@@ -36,7 +36,14 @@ pub fn is_notify_job(kind: &str) -> bool {
 /// Queues `notice` for every channel, inside the caller's transaction.
 pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> AppResult<()> {
     let payload = serde_json::to_value(notice).unwrap_or(serde_json::Value::Null);
-    schedule(tx, FANOUT, &notice.alarm_id.to_string(), Ts::now(), &payload).await?;
+    schedule(
+        tx,
+        FANOUT,
+        &notice.alarm_id.to_string(),
+        Ts::now(),
+        &payload,
+    )
+    .await?;
     Ok(())
 }
 
@@ -85,14 +92,22 @@ async fn fan_out(tx: &mut Tx, n: &Notice) -> AppResult<()> {
     match target {
         // A new alarm: the people at the facility's consoles.
         None => {
-            subs.extend(store::subscriptions_of(tx, "security_guard", "facility", &facility).await?);
-            subs.extend(store::subscriptions_of(tx, "facility_admin", "facility", &facility).await?);
+            subs.extend(
+                store::subscriptions_of(tx, "security_guard", "facility", &facility).await?,
+            );
+            subs.extend(
+                store::subscriptions_of(tx, "facility_admin", "facility", &facility).await?,
+            );
         }
         Some(Target::FacilityDutyAdmin) => {
-            subs.extend(store::subscriptions_of(tx, "facility_admin", "facility", &facility).await?);
+            subs.extend(
+                store::subscriptions_of(tx, "facility_admin", "facility", &facility).await?,
+            );
         }
         Some(Target::SecurityPost) => {
-            subs.extend(store::subscriptions_of(tx, "security_guard", "facility", &facility).await?);
+            subs.extend(
+                store::subscriptions_of(tx, "security_guard", "facility", &facility).await?,
+            );
         }
         Some(Target::DepartmentHead) => {
             let depts = match n.department_id {
@@ -301,9 +316,8 @@ async fn deliver_push(st: &AppState, job: &Job) -> AppResult<()> {
     let Some(sub) = store::subscription_by_id(&st.db, sub_id).await? else {
         return finish(st, job.id).await;
     };
-    let vapid = Vapid::load(&st.cfg.data_dir).map_err(|e| {
-        crate::platform::error::AppError::Internal(e.to_string())
-    })?;
+    let vapid = Vapid::load(&st.cfg.data_dir)
+        .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
     let message = p["message"].to_string();
     let sent = match (
         crate::notify::push::encrypt(&sub.p256dh, &sub.auth, message.as_bytes()),

@@ -22,7 +22,10 @@ const POLICY: &str = "SELECT steps FROM escalation_policies WHERE facility_id = 
 
 fn policy_row(r: &Row) -> DbResult<Vec<Step>> {
     // Only validated steps are written; a row that no longer parses falls back to the default.
-    Ok(serde_json::from_str(&r.get::<String>("steps")?).unwrap_or_else(|_| DEFAULT_POLICY.to_vec()))
+    Ok(
+        serde_json::from_str(&r.get::<String>("steps")?)
+            .unwrap_or_else(|_| DEFAULT_POLICY.to_vec()),
+    )
 }
 
 /// The policy in force, read inside the transaction that raises an alarm.
@@ -113,7 +116,8 @@ pub async fn drop_subscription(db: &Db, id: Uuid) -> DbResult<()> {
         .map(|_| ())
 }
 
-const SUBSCRIPTION: &str = "SELECT s.*, u.lang FROM push_subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1";
+const SUBSCRIPTION: &str =
+    "SELECT s.*, u.lang FROM push_subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1";
 
 pub async fn subscription_by_id(db: &Db, id: Uuid) -> DbResult<Option<Subscription>> {
     db.fetch_optional(SUBSCRIPTION, args![id])
