@@ -266,6 +266,10 @@ pub fn start_background(state: &AppState) {
 /// in `state.listeners` before this returns.
 pub fn try_start_background(state: &AppState) -> Result<(), StartError> {
     crate::alarms::service::start_timers(state.clone());
+    // The VAPID key exists before any phone asks for it, so that it is made once.
+    if let Err(e) = crate::notify::push::Vapid::load(&state.cfg.data_dir) {
+        tracing::error!(error = %e, "VAPID key for Web Push");
+    }
     if let Some(addr) = state.cfg.sia_listen {
         let bound =
             crate::alarms::sia::start(state, addr).map_err(|e| StartError::Bind(addr, e))?;

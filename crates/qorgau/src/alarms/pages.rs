@@ -1709,13 +1709,20 @@ fn step_rows(tr: Tr, entered: &[(String, String)]) -> Vec<StepRow> {
         .collect()
 }
 
+/// A facility's escalation form as sent (seconds and target per line) and its translated errors.
+struct RefusedPolicy {
+    facility: Uuid,
+    entered: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+}
+
 /// The settings page; `refused` carries a facility's form as sent and its translated errors.
 async fn button_settings_view(
     st: &AppState,
     ctx: &Ctx,
     p: &Principal,
     page: PageCtx,
-    refused: Option<(Uuid, Vec<(String, String)>, Vec<FieldError>)>,
+    refused: Option<RefusedPolicy>,
 ) -> AppResult<ButtonSettingsPage> {
     let mut rows = vec![];
     for f in facilities_in_scope(st, p).await? {
@@ -1723,9 +1730,9 @@ async fn button_settings_view(
         let policy = crate::notify::api::policy_of(st, f.id).await?;
         let mut policy_errors = vec![];
         let steps = match &refused {
-            Some((id, entered, errors)) if *id == f.id => {
-                let mut rows = step_rows(ctx.tr, entered);
-                for e in errors {
+            Some(r) if r.facility == f.id => {
+                let mut rows = step_rows(ctx.tr, &r.entered);
+                for e in &r.errors {
                     let row = e
                         .field
                         .strip_prefix("steps[")
@@ -1826,8 +1833,18 @@ async fn policy_save(
                 }
             }
             let page = PageCtx::new(&ctx, "alarm-hold-title");
-            let view = button_settings_view(&st, &ctx, &p, page, Some((facility, entered, errors)))
-                .await?;
+            let view = button_settings_view(
+                &st,
+                &ctx,
+                &p,
+                page,
+                Some(RefusedPolicy {
+                    facility,
+                    entered,
+                    errors,
+                }),
+            )
+            .await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &view))
         }
         Err(e) => Err(e),

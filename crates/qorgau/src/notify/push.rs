@@ -29,8 +29,8 @@ impl Vapid {
         let rng = SystemRandom::new();
         let doc = crate::platform::keys::load_or_create_with(data_dir, "vapid", || {
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .ok()
                 .map(|d| d.as_ref().to_vec())
-                .unwrap_or_default()
         })
         .map_err(|e| PushError::Key(e.to_string()))?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &doc, &rng)

@@ -12,6 +12,8 @@ pub enum KeyError {
     Io(PathBuf, std::io::Error),
     #[error("key file {0} is not 64 hex digits")]
     Malformed(PathBuf),
+    #[error("generating key {0} failed")]
+    Generate(PathBuf),
 }
 
 /// Loads a 32-byte key stored as hex in `dir/keys/<name>.key`, creating it if absent.
@@ -41,7 +43,7 @@ pub fn load_or_create(dir: &Path, name: &str) -> Result<[u8; 32], KeyError> {
 pub fn load_or_create_with(
     dir: &Path,
     name: &str,
-    generate: impl FnOnce() -> Vec<u8>,
+    generate: impl FnOnce() -> Option<Vec<u8>>,
 ) -> Result<Vec<u8>, KeyError> {
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).map_err(|e| KeyError::Io(keys.clone(), e))?;
@@ -49,9 +51,17 @@ pub fn load_or_create_with(
     match std::fs::read_to_string(&path) {
         Ok(s) => hex::decode(s.trim()).map_err(|_| KeyError::Malformed(path.clone())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = generate();
-            write_new(&path, &key)?;
-            Ok(key)
+            let key = generate().ok_or_else(|| KeyError::Generate(path.clone()))?;
+            match write_new(&path, &key) {
+                Ok(()) => Ok(key),
+                // Another task or process wrote it first: theirs is the key.
+                Err(KeyError::Io(_, e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let s = std::fs::read_to_string(&path)
+                        .map_err(|e| KeyError::Io(path.clone(), e))?;
+                    hex::decode(s.trim()).map_err(|_| KeyError::Malformed(path.clone()))
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(e) => Err(KeyError::Io(path, e)),
     }
