@@ -45,3 +45,6 @@ CREATE TABLE webhook_attempts (
     duration_ms BIGINT NOT NULL
 );
 CREATE INDEX webhook_attempts_hook ON webhook_attempts(webhook_id, at);
+
+-- Whom the alarm's last escalation step told (a target code), for the console's badge.
+ALTER TABLE alarms ADD COLUMN escalation_target TEXT NOT NULL DEFAULT '';

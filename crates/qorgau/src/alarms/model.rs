@@ -272,6 +272,9 @@ pub struct Alarm {
     pub resolved_at: Option<Ts>,
     /// Escalation steps already taken.
     pub escalation_level: i64,
+    /// Whom the last escalation step told (`facility_duty_admin`, `department_head`,
+    /// `security_post`, `regional_duty_officer`); empty before the first step.
+    pub escalation_target: String,
     #[serde(skip)]
     pub region_id: String,
 }

@@ -930,10 +930,14 @@ async fn view(
             _ => String::new(),
         },
         escalation: (a.escalation_level > 0).then(|| {
-            tr.args(
-                "alarm-escalation-level",
-                &[("n", &a.escalation_level.to_string())],
-            )
+            let n = a.escalation_level.to_string();
+            match crate::notify::model::Target::parse(&a.escalation_target) {
+                Some(t) => tr.args(
+                    "alarm-escalated-to",
+                    &[("n", &n), ("to", &tr.t(t.label_id()))],
+                ),
+                None => tr.args("alarm-escalation-level", &[("n", &n)]),
+            }
         }),
         silent: a.silent,
         ack: duration(tr, ack),

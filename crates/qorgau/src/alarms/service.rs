@@ -207,7 +207,7 @@ async fn escalate(tx: &mut crate::platform::db::Tx, job: &store::Job) -> AppResu
     let Some(step) = usize::try_from(level - 1).ok().and_then(|i| steps.get(i)) else {
         return Ok(None);
     };
-    store::set_escalation(tx, id, level).await?;
+    store::set_escalation(tx, id, level, step.target.code()).await?;
     let detail = serde_json::json!({
         "level": level, "to": step.target.code(), "after_secs": step.after_secs,
         "steps": steps.len()

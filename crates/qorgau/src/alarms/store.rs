@@ -33,6 +33,7 @@ fn alarm(r: &Row) -> DbResult<Alarm> {
         on_scene_at: r.opt_ts("on_scene_at")?,
         resolved_at: r.opt_ts("resolved_at")?,
         escalation_level: r.get("escalation_level")?,
+        escalation_target: r.get("escalation_target")?,
         region_id: r.get("region_id")?,
     })
 }
@@ -191,10 +192,10 @@ pub async fn set_state(
     Ok(())
 }
 
-pub async fn set_escalation(tx: &mut Tx, id: Uuid, level: i64) -> DbResult<()> {
+pub async fn set_escalation(tx: &mut Tx, id: Uuid, level: i64, target: &str) -> DbResult<()> {
     tx.execute(
-        "UPDATE alarms SET escalation_level = $2 WHERE id = $1",
-        args![id, level],
+        "UPDATE alarms SET escalation_level = $2, escalation_target = $3 WHERE id = $1",
+        args![id, level, target],
     )
     .await
     .map(|_| ())
