@@ -155,17 +155,20 @@ both!(
             .await
             .expect("json");
         assert_eq!(a["escalation_level"], 2);
-    assert_eq!(a["escalation_target"], "department_head");
-    let list = guard
-        .get(app.url("/console/list"))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .expect("console")
-        .text()
-        .await
-        .expect("html");
-    assert!(list.contains("Escalated, level 2: Head of department"), "{list}");
+        assert_eq!(a["escalation_target"], "department_head");
+        let list = guard
+            .get(app.url("/console/list"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .expect("console")
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            list.contains("Escalated, level 2: Head of department"),
+            "{list}"
+        );
         let feed = app.url("/api/v1/alarms/stream");
         let mut r = guard
             .get(&feed)

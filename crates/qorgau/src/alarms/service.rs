@@ -173,7 +173,7 @@ pub async fn run_due(st: &AppState) -> AppResult<usize> {
             notify = crate::alarms::panels::supervise(&mut tx, &job).await?;
             store::finish_job(&mut tx, job.id).await?;
         } else if crate::notify::service::is_notify_job(&job.kind) {
-            delivery = crate::notify::service::run_job(&mut tx, job).await?;
+            delivery = crate::notify::service::run_job(&st.db, &mut tx, job).await?;
         } else {
             store::finish_job(&mut tx, job.id).await?;
         }

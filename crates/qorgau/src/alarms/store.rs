@@ -331,6 +331,18 @@ pub async fn claim_due(tx: &mut Tx, now: Ts, limit: i64) -> DbResult<Vec<Job>> {
         .collect()
 }
 
+/// Holds a claimed job for `secs` while it works outside any transaction (a notification talking
+/// to the network): another node, or this one after a crash, takes it again only when the lease
+/// runs out.
+pub async fn lease_job(tx: &mut Tx, id: Uuid, secs: i64) -> DbResult<()> {
+    tx.execute(
+        "UPDATE jobs SET due_at = $2, attempts = attempts + 1 WHERE id = $1",
+        args![id, Ts::now().add_secs(secs)],
+    )
+    .await
+    .map(|_| ())
+}
+
 pub async fn finish_job(tx: &mut Tx, id: Uuid) -> DbResult<()> {
     tx.execute(
         "UPDATE jobs SET done_at = $2, attempts = attempts + 1 WHERE id = $1",

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::alarms::store::{Job, finish_job, schedule};
+use crate::alarms::store::{Job, finish_job, lease_job, schedule};
 use crate::notify::model::*;
 use crate::notify::push::Vapid;
 use crate::notify::store::{self, Attempt};
-use crate::platform::db::Tx;
+use crate::platform::db::{Db, Tx};
 use crate::platform::error::AppResult;
 use crate::platform::i18n::{Lang, Tr};
 use crate::platform::state::AppState;
@@ -52,19 +52,19 @@ pub struct Delivery(Job);
 
 /// Runs a claimed notify job inside its claiming transaction: a fan-out is done here and
 /// finished; a delivery is leased and returned, to be sent by [`deliver`] after the commit.
-pub async fn run_job(tx: &mut Tx, job: Job) -> AppResult<Option<Delivery>> {
+pub async fn run_job(db: &Db, tx: &mut Tx, job: Job) -> AppResult<Option<Delivery>> {
     if job.kind == FANOUT {
         if let Ok(n) = serde_json::from_value::<Notice>(job.payload.clone()) {
-            fan_out(tx, &n).await?;
+            fan_out(db, tx, &n).await?;
         }
         finish_job(tx, job.id).await?;
         return Ok(None);
     }
-    store::lease_job(tx, job.id, LEASE_SECS).await?;
+    lease_job(tx, job.id, LEASE_SECS).await?;
     Ok(Some(Delivery(job)))
 }
 
-async fn fan_out(tx: &mut Tx, n: &Notice) -> AppResult<()> {
+async fn fan_out(db: &Db, tx: &mut Tx, n: &Notice) -> AppResult<()> {
     for w in store::webhooks_for(tx, n.facility_id, &n.region_id).await? {
         if !w.events.iter().any(|e| e == &n.event) {
             continue;
@@ -112,7 +112,11 @@ async fn fan_out(tx: &mut Tx, n: &Notice) -> AppResult<()> {
         Some(Target::DepartmentHead) => {
             let depts = match n.department_id {
                 Some(d) => vec![d],
-                None => store::department_ids(tx, n.facility_id).await?,
+                None => crate::directory::store::departments(db, n.facility_id, false)
+                    .await?
+                    .into_iter()
+                    .map(|d| d.id)
+                    .collect(),
             };
             for d in depts {
                 subs.extend(

@@ -1,5 +1,6 @@
 //! Notification SQL: escalation policies, push subscriptions and whom they belong to, webhooks
-//! and their delivery attempts, and the lease a delivery job holds while it talks to the network.
+//! and their delivery attempts. The timers are the alarms capability's jobs table
+//! (`alarms::store::{schedule, claim_due, lease_job, finish_job}`).
 
 use uuid::Uuid;
 
@@ -141,18 +142,6 @@ pub async fn subscriptions_of(
         .iter()
         .map(subscription)
         .collect()
-}
-
-/// The departments of a facility, for "every department head" when an alarm has no department.
-pub async fn department_ids(tx: &mut Tx, facility: Uuid) -> DbResult<Vec<Uuid>> {
-    tx.fetch_all(
-        "SELECT id FROM departments WHERE facility_id = $1",
-        args![facility],
-    )
-    .await?
-    .iter()
-    .map(|r| r.get("id"))
-    .collect()
 }
 
 // ------------------------------------------------------------------------------ webhooks
@@ -321,17 +310,4 @@ pub async fn attempts(db: &Db, webhook: Uuid, limit: i64) -> DbResult<Vec<Attemp
         })
     })
     .collect()
-}
-
-// ------------------------------------------------------------------------------ jobs
-
-/// Holds a claimed delivery job for `secs` while it is sent outside any transaction: another
-/// node (or this one after a crash) takes it again only when the lease runs out.
-pub async fn lease_job(tx: &mut Tx, id: Uuid, secs: i64) -> DbResult<()> {
-    tx.execute(
-        "UPDATE jobs SET due_at = $2, attempts = attempts + 1 WHERE id = $1",
-        args![id, Ts::now().add_secs(secs)],
-    )
-    .await
-    .map(|_| ())
 }
