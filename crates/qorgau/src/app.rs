@@ -84,6 +84,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::alarms::panels::Doc::openapi());
     doc.merge(crate::alarms::devices::Doc::openapi());
     doc.merge(crate::directory::api::Doc::openapi());
+    doc.merge(crate::notify::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
     problems_everywhere(&mut doc);
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::routes())
         .merge(crate::alarms::routes())
         .merge(crate::directory::routes())
+        .merge(crate::notify::routes())
         .merge(crate::auditlog::routes())
         .merge(crate::home::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -265,6 +267,10 @@ pub fn start_background(state: &AppState) {
 /// in `state.listeners` before this returns.
 pub fn try_start_background(state: &AppState) -> Result<(), StartError> {
     crate::alarms::service::start_timers(state.clone());
+    // The VAPID key exists before any phone asks for it, so that it is made once.
+    if let Err(e) = crate::notify::push::Vapid::load(&state.cfg.data_dir) {
+        tracing::error!(error = %e, "VAPID key for Web Push");
+    }
     if let Some(addr) = state.cfg.sia_listen {
         let bound =
             crate::alarms::sia::start(state, addr).map_err(|e| StartError::Bind(addr, e))?;

@@ -8,4 +8,5 @@ pub mod auditlog;
 pub mod demo;
 pub mod directory;
 pub mod home;
+pub mod notify;
 pub mod platform;

@@ -5,6 +5,9 @@
  * fires (it retries with its own back-off, even after the page is closed), when the worker starts,
  * and now and then while the site is in use. It also keeps the button page and its files, so that
  * the installed app opens without a network. It caches nothing else.
+ *
+ * Web Push: alarms and escalation steps arrive as `push` events (the server encrypts them for
+ * this browser, RFC 8291) and are shown as notifications; a tap opens the alarm.
  */
 /* global QorgauOutbox */
 importScripts('/static/alarm-outbox.js');
@@ -72,9 +75,17 @@ self.addEventListener('fetch', function (e) {
   var req = e.request;
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  // Logging out: this phone forgets the page and any press of the person leaving.
+  // Logging out: this phone forgets the page and any press of the person leaving, and stops
+  // receiving her notifications (the server drops the subscription once its push service
+  // reports it gone).
   if (req.method === 'POST' && url.pathname === '/logout') {
-    e.waitUntil(Promise.all([caches.delete(CACHE), QorgauOutbox.clear().catch(function () {})]));
+    e.waitUntil(Promise.all([
+      caches.delete(CACHE),
+      QorgauOutbox.clear().catch(function () {}),
+      self.registration.pushManager.getSubscription().then(function (s) {
+        return s && s.unsubscribe();
+      }).catch(function () {}),
+    ]));
     return;
   }
   if (Date.now() - lastFlush > 10000) e.waitUntil(flush());
@@ -90,5 +101,34 @@ self.addEventListener('fetch', function (e) {
     return r;
   }, function () {
     return caches.match(key).then(function (hit) { return hit || Response.error(); });
+  }));
+});
+
+self.addEventListener('push', function (e) {
+  var m = {};
+  try { m = e.data ? e.data.json() : {}; } catch (err) { m = {}; }
+  var title = m.title || 'Qorgau';
+  e.waitUntil(self.registration.showNotification(title, {
+    body: m.body || '',
+    tag: m.alarm_id ? 'alarm-' + m.alarm_id : undefined,
+    renotify: true,
+    requireInteraction: true,
+    icon: '/static/alarm-icon.svg',
+    data: { url: m.url || '/console' },
+  }));
+});
+
+self.addEventListener('notificationclick', function (e) {
+  e.notification.close();
+  var target = (e.notification.data && e.notification.data.url) || '/console';
+  // Only our own pages: the message names a path on this site.
+  if (target.charAt(0) !== '/' || target.charAt(1) === '/') target = '/console';
+  e.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then(function (cs) {
+    for (var i = 0; i < cs.length; i++) {
+      if ('focus' in cs[i] && 'navigate' in cs[i]) {
+        return cs[i].navigate(target).then(function (c) { return c && c.focus(); });
+      }
+    }
+    return self.clients.openWindow(target);
   }));
 });

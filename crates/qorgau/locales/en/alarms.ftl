@@ -181,3 +181,4 @@ problem-alarm-wrong-state = This alarm has already moved past that step
 alarm-field-post = Security post
 alarm-no-post = No security post
 alarm-all-posts = All posts
+alarm-escalated-to = Escalated, level { $n }: { $to }

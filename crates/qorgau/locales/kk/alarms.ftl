@@ -175,3 +175,4 @@ problem-alarm-wrong-state = Бұл дабыл бұл қадамнан өтіп �
 alarm-field-post = Күзет бекеті
 alarm-no-post = Күзет бекеті жоқ
 alarm-all-posts = Барлық бекеттер
+alarm-escalated-to = Жоғарыға хабарланды, { $n }-деңгей: { $to }

@@ -177,3 +177,4 @@ problem-alarm-wrong-state = Бул коркунуч белгиси бул кад
 alarm-field-post = Күзөт посту
 alarm-no-post = Күзөт посту жок
 alarm-all-posts = Бардык посттор
+alarm-escalated-to = Жогору кабарланды, { $n }-деңгээл: { $to }

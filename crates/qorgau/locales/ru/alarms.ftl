@@ -185,3 +185,4 @@ problem-alarm-wrong-state = Эта тревога уже прошла этот �
 alarm-field-post = Пост охраны
 alarm-no-post = Без поста охраны
 alarm-all-posts = Все посты
+alarm-escalated-to = Эскалация, уровень { $n }: { $to }

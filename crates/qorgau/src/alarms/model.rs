@@ -275,6 +275,9 @@ pub struct Alarm {
     /// The security post that answers it (covering its department, else the rest of the
     /// facility), chosen when it was raised.
     pub post_id: Option<Uuid>,
+    /// Whom the last escalation step told (`facility_duty_admin`, `department_head`,
+    /// `security_post`, `regional_duty_officer`); empty before the first step.
+    pub escalation_target: String,
     #[serde(skip)]
     pub region_id: String,
 }

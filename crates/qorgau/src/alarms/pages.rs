@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/list", get(console_fragment))
         .route("/console/settings", get(button_settings_page))
         .route("/console/settings/{facility}", post(button_settings_save))
+        .route("/console/settings/{facility}/policy", post(policy_save))
         .route("/alarms", get(history_page))
         .route("/alarms/{id}", get(alarm_page))
         .route("/alarms/{id}/act", post(act_submit))
@@ -135,7 +136,7 @@ impl Names {
 }
 
 /// The facilities an account's scope reaches, by name (for filters and names).
-async fn facilities_in_scope(st: &AppState, p: &Principal) -> AppResult<Vec<Facility>> {
+pub(crate) async fn facilities_in_scope(st: &AppState, p: &Principal) -> AppResult<Vec<Facility>> {
     let dir = crate::directory::store::facilities;
     let mut out = match &p.scope {
         Scope::Facility(f) => crate::directory::store::facility_by_id(&st.db, *f)
@@ -929,10 +930,14 @@ async fn view(
             _ => String::new(),
         },
         escalation: (a.escalation_level > 0).then(|| {
-            tr.args(
-                "alarm-escalation-level",
-                &[("n", &a.escalation_level.to_string())],
-            )
+            let n = a.escalation_level.to_string();
+            match crate::notify::model::Target::parse(&a.escalation_target) {
+                Some(t) => tr.args(
+                    "alarm-escalated-to",
+                    &[("n", &n), ("to", &tr.t(t.label_id()))],
+                ),
+                None => tr.args("alarm-escalation-level", &[("n", &n)]),
+            }
         }),
         silent: a.silent,
         ack: duration(tr, ack),
@@ -1649,10 +1654,19 @@ fn event_view(tr: Tr, e: &AlarmEvent, tz: &str, kg: bool) -> EventView {
                 format!("{outcome}: {note}")
             }
         }
-        "escalated" => d["level"]
-            .as_i64()
-            .map(|n| tr.args("alarm-escalation-level", &[("n", &n.to_string())]))
-            .unwrap_or_default(),
+        "escalated" => {
+            let n = d["level"].as_i64().unwrap_or(0).to_string();
+            match d["to"]
+                .as_str()
+                .and_then(crate::notify::model::Target::parse)
+            {
+                Some(t) => tr.args(
+                    "alarm-escalated-to",
+                    &[("n", &n), ("to", &tr.t(t.label_id()))],
+                ),
+                None => tr.args("alarm-escalation-level", &[("n", &n)]),
+            }
+        }
         _ => String::new(),
     };
     EventView {
@@ -1711,6 +1725,19 @@ pub struct HoldRow {
     pub name: String,
     pub current: String,
     pub options: Vec<Opt>,
+    /// Whether the facility set its own escalation steps.
+    pub custom_policy: bool,
+    pub steps: Vec<StepRow>,
+    /// Errors about the policy as a whole (the number of steps).
+    pub policy_errors: Vec<String>,
+}
+
+/// One line of the escalation form: there are always six, unused ones left blank.
+pub struct StepRow {
+    pub n: usize,
+    pub after_secs: String,
+    pub targets: Vec<Opt>,
+    pub errors: Vec<String>,
 }
 
 #[derive(Template)]
@@ -1720,16 +1747,76 @@ struct ButtonSettingsPage {
     rows: Vec<HoldRow>,
 }
 
-async fn button_settings_page(
-    AxState(st): AxState<AppState>,
-    ctx: Ctx,
-    p: Principal,
-    Query(q): Query<DoneQuery>,
-) -> AppResult<Response> {
-    p.require(Action::DirectoryManage)?;
+fn step_rows(tr: Tr, entered: &[(String, String)]) -> Vec<StepRow> {
+    use crate::notify::model::{MAX_STEPS, Target};
+    (0..MAX_STEPS)
+        .map(|i| {
+            let (secs, target) = entered.get(i).cloned().unwrap_or_default();
+            let mut targets = vec![Opt {
+                value: String::new(),
+                label: tr.t("notify-policy-no-step"),
+                selected: target.is_empty(),
+            }];
+            targets.extend(Target::ALL.iter().map(|t| Opt {
+                value: t.code().to_owned(),
+                label: tr.t(t.label_id()),
+                selected: t.code() == target,
+            }));
+            StepRow {
+                n: i + 1,
+                after_secs: secs,
+                targets,
+                errors: vec![],
+            }
+        })
+        .collect()
+}
+
+/// A facility's escalation form as sent (seconds and target per line) and its translated errors.
+struct RefusedPolicy {
+    facility: Uuid,
+    entered: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+}
+
+/// The settings page; `refused` carries a facility's form as sent and its translated errors.
+async fn button_settings_view(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    page: PageCtx,
+    refused: Option<RefusedPolicy>,
+) -> AppResult<ButtonSettingsPage> {
     let mut rows = vec![];
-    for f in facilities_in_scope(&st, &p).await? {
-        let ms = hold_ms_for(&st, Some(f.id)).await?;
+    for f in facilities_in_scope(st, p).await? {
+        let ms = hold_ms_for(st, Some(f.id)).await?;
+        let policy = crate::notify::api::policy_of(st, f.id).await?;
+        let mut policy_errors = vec![];
+        let steps = match &refused {
+            Some(r) if r.facility == f.id => {
+                let mut rows = step_rows(ctx.tr, &r.entered);
+                for e in &r.errors {
+                    let row = e
+                        .field
+                        .strip_prefix("steps[")
+                        .and_then(|r| r.split(']').next())
+                        .and_then(|i| i.parse::<usize>().ok());
+                    match row.and_then(|i| rows.get_mut(i)) {
+                        Some(r) => r.errors.push(e.message.clone()),
+                        None => policy_errors.push(e.message.clone()),
+                    }
+                }
+                rows
+            }
+            _ => {
+                let entered: Vec<(String, String)> = policy
+                    .steps
+                    .iter()
+                    .map(|s| (s.after_secs.to_string(), s.target.code().to_owned()))
+                    .collect();
+                step_rows(ctx.tr, &entered)
+            }
+        };
         rows.push(HoldRow {
             id: f.id.to_string(),
             name: f.name,
@@ -1742,13 +1829,89 @@ async fn button_settings_page(
                     selected: *c == ms,
                 })
                 .collect(),
+            custom_policy: policy.custom,
+            steps,
+            policy_errors,
         });
     }
+    Ok(ButtonSettingsPage { page, rows })
+}
+
+async fn button_settings_page(
+    AxState(st): AxState<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Query(q): Query<DoneQuery>,
+) -> AppResult<Response> {
+    p.require(Action::DirectoryManage)?;
     let mut page = PageCtx::new(&ctx, "alarm-hold-title");
     if q.done == "1" {
         page = page.with_flash("alarm-hold-saved");
+    } else if q.done == "policy" {
+        page = page.with_flash("notify-policy-saved");
     }
-    Ok(render(&ButtonSettingsPage { page, rows }))
+    Ok(render(
+        &button_settings_view(&st, &ctx, &p, page, None).await?,
+    ))
+}
+
+/// Saves a facility's escalation steps from the settings form: six lines, blank ones skipped.
+async fn policy_save(
+    AxState(st): AxState<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(facility): Path<Uuid>,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    crate::notify::api::managed_facility(&st, &p, facility).await?;
+    let entered: Vec<(String, String)> = (0..crate::notify::model::MAX_STEPS)
+        .map(|i| {
+            let get = |k: &str| f.get(&format!("{k}_{i}")).cloned().unwrap_or_default();
+            (get("after_secs").trim().to_owned(), get("target"))
+        })
+        .collect();
+    // Validation numbers the steps sent; remember which form line each one was.
+    let used: Vec<usize> = (0..entered.len())
+        .filter(|i| !entered[*i].1.is_empty() || !entered[*i].0.is_empty())
+        .collect();
+    let steps: Vec<crate::notify::model::StepInput> = used
+        .iter()
+        .map(|i| crate::notify::model::StepInput {
+            after_secs: entered[*i].0.parse().unwrap_or(0),
+            target: entered[*i].1.clone(),
+        })
+        .collect();
+    match crate::notify::api::save_policy(&st, &p, facility, &steps).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/console/settings?done=policy#policy-h-{facility}"
+        ))),
+        Err(AppError::Validation(mut errors)) => {
+            translate_errors(ctx.tr, &mut errors);
+            for e in &mut errors {
+                if let Some(rest) = e.field.strip_prefix("steps[")
+                    && let Some((i, tail)) = rest.split_once(']')
+                    && let Some(line) = i.parse::<usize>().ok().and_then(|i| used.get(i))
+                {
+                    e.field = format!("steps[{line}]{tail}");
+                }
+            }
+            let page = PageCtx::new(&ctx, "alarm-hold-title");
+            let view = button_settings_view(
+                &st,
+                &ctx,
+                &p,
+                page,
+                Some(RefusedPolicy {
+                    facility,
+                    entered,
+                    errors,
+                }),
+            )
+            .await?;
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Deserialize, Default)]

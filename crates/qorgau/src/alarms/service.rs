@@ -5,16 +5,14 @@ use uuid::Uuid;
 
 use crate::alarms::model::*;
 use crate::alarms::store::{self, NewAlarm};
+use crate::notify::model::{
+    DEFAULT_POLICY, EVENT_ESCALATED, EVENT_RAISED, Notice as Notification, Step,
+};
 use crate::platform::audit::{self, Actor, Event};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::events::Notice;
 use crate::platform::state::AppState;
 use crate::platform::time::Ts;
-
-/// Escalation steps when an alarm stays unacknowledged: seconds after the previous step, and who
-/// is told. The first is counted from the press.
-pub const DEFAULT_POLICY: &[(i64, &str)] =
-    &[(30, "facility_duty_admin"), (60, "regional_duty_officer")];
 
 pub const ESCALATE: &str = "alarm.escalate";
 
@@ -64,21 +62,44 @@ pub async fn raise_in(
         "silent": new.silent, "ref": new.source_ref
     });
     store::append_event(tx, &alarm, &actor.label, "raised", &detail).await?;
+    // The facility's policy as it is now travels with the alarm's timer: changing the policy
+    // later does not change what happens to alarms already raised.
+    let steps = crate::notify::store::policy_tx(tx, alarm.facility_id).await?;
     // Duress skips the wait: the first step is due at once.
     let first = if new.kind == Kind::Duress {
         0
     } else {
-        DEFAULT_POLICY[0].0
+        steps
+            .first()
+            .map_or(DEFAULT_POLICY[0].after_secs, |s| s.after_secs)
     };
     store::schedule(
         tx,
         ESCALATE,
         &id.to_string(),
         new.pressed_at.max(Ts::now()).add_secs(first),
-        &serde_json::json!({"level": 1}),
+        &serde_json::json!({"level": 1, "steps": steps}),
     )
     .await?;
+    crate::notify::service::enqueue(tx, &notice(&alarm, EVENT_RAISED, 0, "")).await?;
     Ok((alarm, true))
+}
+
+/// What the notification channels say about `alarm`.
+fn notice(alarm: &Alarm, event: &str, level: i64, target: &str) -> Notification {
+    Notification {
+        event: event.to_owned(),
+        alarm_id: alarm.id,
+        facility_id: alarm.facility_id,
+        region_id: alarm.region_id.clone(),
+        department_id: alarm.department_id,
+        kind: alarm.kind.code().to_owned(),
+        room: alarm.room.clone(),
+        floor: alarm.floor.clone(),
+        level,
+        target: target.to_owned(),
+        at: Ts::now().micros(),
+    }
 }
 
 /// Counts a new alarm and tells the consoles; only after its transaction committed.
@@ -144,15 +165,25 @@ pub async fn run_due(st: &AppState) -> AppResult<usize> {
             return Ok(ran);
         };
         let mut notify = None;
+        let mut delivery = None;
         if job.kind == ESCALATE {
             notify = escalate(&mut tx, &job).await?;
+            store::finish_job(&mut tx, job.id).await?;
         } else if job.kind == crate::alarms::panels::SUPERVISE {
             notify = crate::alarms::panels::supervise(&mut tx, &job).await?;
+            store::finish_job(&mut tx, job.id).await?;
+        } else if crate::notify::service::is_notify_job(&job.kind) {
+            delivery = crate::notify::service::run_job(&st.db, &mut tx, job).await?;
+        } else {
+            store::finish_job(&mut tx, job.id).await?;
         }
-        store::finish_job(&mut tx, job.id).await?;
         tx.commit().await?;
         if let Some(f) = notify {
             st.events.publish(Notice::Alarms(f)).await;
+        }
+        // Sending waits on the network: never in the timer loop, so escalations stay on time.
+        if let Some(d) = delivery {
+            tokio::spawn(crate::notify::service::deliver(st.clone(), d));
         }
         ran += 1;
     }
@@ -170,14 +201,17 @@ async fn escalate(tx: &mut crate::platform::db::Tx, job: &store::Job) -> AppResu
         return Ok(None);
     }
     let level = job.payload["level"].as_i64().unwrap_or(1);
-    let Some(step) = usize::try_from(level - 1)
-        .ok()
-        .and_then(|i| DEFAULT_POLICY.get(i))
-    else {
+    // Timers scheduled before policies were stored carry no steps: they follow the default.
+    let steps: Vec<Step> = serde_json::from_value(job.payload["steps"].clone())
+        .unwrap_or_else(|_| DEFAULT_POLICY.to_vec());
+    let Some(step) = usize::try_from(level - 1).ok().and_then(|i| steps.get(i)) else {
         return Ok(None);
     };
-    store::set_escalation(tx, id, level).await?;
-    let detail = serde_json::json!({"level": level, "to": step.1});
+    store::set_escalation(tx, id, level, step.target.code()).await?;
+    let detail = serde_json::json!({
+        "level": level, "to": step.target.code(), "after_secs": step.after_secs,
+        "steps": steps.len()
+    });
     audit::append(
         tx,
         &Actor::system(),
@@ -185,13 +219,18 @@ async fn escalate(tx: &mut crate::platform::db::Tx, job: &store::Job) -> AppResu
     )
     .await?;
     store::append_event(tx, &alarm, "system", "escalated", &detail).await?;
-    if let Some(next) = DEFAULT_POLICY.get(level as usize) {
+    crate::notify::service::enqueue(
+        tx,
+        &notice(&alarm, EVENT_ESCALATED, level, step.target.code()),
+    )
+    .await?;
+    if let Some(next) = usize::try_from(level).ok().and_then(|i| steps.get(i)) {
         store::schedule(
             tx,
             ESCALATE,
             &job.ref_id,
-            Ts::now().add_secs(next.0),
-            &serde_json::json!({"level": level + 1}),
+            Ts::now().add_secs(next.after_secs),
+            &serde_json::json!({"level": level + 1, "steps": steps}),
         )
         .await?;
     }

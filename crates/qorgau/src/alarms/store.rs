@@ -34,6 +34,7 @@ fn alarm(r: &Row) -> DbResult<Alarm> {
         resolved_at: r.opt_ts("resolved_at")?,
         escalation_level: r.get("escalation_level")?,
         post_id: r.get("post_id")?,
+        escalation_target: r.get("escalation_target")?,
         region_id: r.get("region_id")?,
     })
 }
@@ -197,10 +198,10 @@ pub async fn set_state(
     Ok(())
 }
 
-pub async fn set_escalation(tx: &mut Tx, id: Uuid, level: i64) -> DbResult<()> {
+pub async fn set_escalation(tx: &mut Tx, id: Uuid, level: i64, target: &str) -> DbResult<()> {
     tx.execute(
-        "UPDATE alarms SET escalation_level = $2 WHERE id = $1",
-        args![id, level],
+        "UPDATE alarms SET escalation_level = $2, escalation_target = $3 WHERE id = $1",
+        args![id, level, target],
     )
     .await
     .map(|_| ())
@@ -334,6 +335,18 @@ pub async fn claim_due(tx: &mut Tx, now: Ts, limit: i64) -> DbResult<Vec<Job>> {
             })
         })
         .collect()
+}
+
+/// Holds a claimed job for `secs` while it works outside any transaction (a notification talking
+/// to the network): another node, or this one after a crash, takes it again only when the lease
+/// runs out.
+pub async fn lease_job(tx: &mut Tx, id: Uuid, secs: i64) -> DbResult<()> {
+    tx.execute(
+        "UPDATE jobs SET due_at = $2, attempts = attempts + 1 WHERE id = $1",
+        args![id, Ts::now().add_secs(secs)],
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn finish_job(tx: &mut Tx, id: Uuid) -> DbResult<()> {

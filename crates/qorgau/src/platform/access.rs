@@ -111,10 +111,13 @@ pub enum Action {
     AlarmRespond,
     /// Register alarm panels, set their keys and supervision, place unassigned ones.
     PanelsManage,
+    /// Set a facility's escalation policy; add and remove outgoing webhooks and read their
+    /// delivery log.
+    NotifyManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::DirectoryView,
         Action::DirectoryManage,
         Action::PeopleView,
@@ -129,6 +132,7 @@ impl Action {
         Action::AlarmView,
         Action::AlarmRespond,
         Action::PanelsManage,
+        Action::NotifyManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -147,6 +151,7 @@ impl Action {
             Action::AlarmView => "alarm.view",
             Action::AlarmRespond => "alarm.respond",
             Action::PanelsManage => "panels.manage",
+            Action::NotifyManage => "notify.manage",
         }
     }
 }
@@ -178,7 +183,7 @@ pub fn grants(role: Role, action: Action) -> bool {
                 | SystemAdmin
         ),
         AlarmRespond => matches!(role, SecurityGuard | FacilityAdmin | SystemAdmin),
-        PanelsManage => matches!(role, FacilityAdmin | SystemAdmin),
+        PanelsManage | NotifyManage => matches!(role, FacilityAdmin | SystemAdmin),
     }
 }
 

@@ -18,6 +18,7 @@ assets! {
     "alarm.js" => "text/javascript; charset=utf-8",
     "alarm-outbox.js" => "text/javascript; charset=utf-8",
     "console.js" => "text/javascript; charset=utf-8",
+    "notify-push.js" => "text/javascript; charset=utf-8",
     "sw.js" => "text/javascript; charset=utf-8",
     "alarm-icon.svg" => "image/svg+xml",
     "alarm-icon-maskable.svg" => "image/svg+xml",

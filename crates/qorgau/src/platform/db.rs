@@ -314,6 +314,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_alarm_settings.sql"),
     ),
     (
+        6,
+        "notify",
+        include_str!("../../migrations/sqlite/0006_notify.sql"),
+    ),
+    (
         8,
         "alarm_posts",
         include_str!("../../migrations/sqlite/0008_alarm_posts.sql"),
@@ -344,6 +349,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "alarm_settings",
         include_str!("../../migrations/postgres/0005_alarm_settings.sql"),
+    ),
+    (
+        6,
+        "notify",
+        include_str!("../../migrations/postgres/0006_notify.sql"),
     ),
     (
         8,

@@ -92,7 +92,8 @@ ftl_files!(
     "auditlog",
     "home",
     "alarms",
-    "alarms_panels"
+    "alarms_panels",
+    "notify"
 );
 
 pub struct I18n {
