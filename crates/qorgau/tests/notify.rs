@@ -732,3 +732,39 @@ both!(
         assert!(body.contains("id=\"push\"") && body.contains("/static/notify-push.js"));
     }
 );
+
+both!(two_nodes_deliver_each_webhook_event_once, |app| {
+    let (_second, node) = app.second_node().await;
+    let (base, got) = fake_server(|_, _| 200).await;
+    let facility = app.demo_facility().await;
+    let admin = app.login("facility_admin").await;
+    let r = admin
+        .post(app.url("/api/v1/webhooks"))
+        .json(&json!({"facility_id": facility, "url": format!("{base}/once"), "events": ["alarm.raised"]}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    let mut alarms = vec![];
+    for _ in 0..5 {
+        alarms.push(raise(&app).await);
+    }
+    wait_for(15, "five deliveries", async || {
+        (got.lock().expect("lock").len() >= 5).then_some(())
+    })
+    .await;
+    // Both nodes run the timer loop: give a duplicate time to show up.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got = got.lock().expect("lock").clone();
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|r| {
+            let b: Value = serde_json::from_slice(&r.body).expect("json");
+            b["alarm"]["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    ids.sort();
+    alarms.sort();
+    assert_eq!(ids, alarms, "each alarm delivered exactly once");
+    node.abort();
+});

@@ -57,7 +57,6 @@ pub async fn set_policy(tx: &mut Tx, facility: Uuid, steps: &[Step], by: &str) -
 #[derive(Clone, Debug)]
 pub struct Subscription {
     pub id: Uuid,
-    pub user_id: Uuid,
     pub endpoint: String,
     pub p256dh: String,
     pub auth: String,
@@ -68,7 +67,6 @@ pub struct Subscription {
 fn subscription(r: &Row) -> DbResult<Subscription> {
     Ok(Subscription {
         id: r.get("id")?,
-        user_id: r.get("user_id")?,
         endpoint: r.get("endpoint")?,
         p256dh: r.get("p256dh")?,
         auth: r.get("auth")?,
