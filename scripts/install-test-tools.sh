@@ -2,7 +2,7 @@
 # Installs what the browser and API tests need, and nothing when it is already there:
 #   - Debian's Chromium (never a browser downloaded by Playwright) and fonts with Kazakh/Kyrgyz Cyrillic;
 #   - e2e/node_modules from e2e/package-lock.json (playwright-core, axe-core);
-#   - .venv-test/ with the pinned Python tools of scripts/requirements-test.txt (schemathesis, pyotp, two DC-09 senders).
+#   - .venv-test/ with the pinned Python tools of scripts/requirements-test.txt (schemathesis, pyotp, two DC-09 senders, pysiaalarm as a receiver for bench/issue4.sh).
 # Safe to run again: each part is skipped when its stamp matches.
 set -euo pipefail
 

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State as AxState};
@@ -9,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
 use crate::alarms::model::*;
@@ -17,7 +19,7 @@ use crate::alarms::store::{self, AlarmEvent, ListQuery, NewAlarm};
 use crate::platform::access::{Action, Principal, Scope};
 use crate::platform::audit::Actor;
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::events::Notice;
+use crate::platform::events::{Batch, Notice};
 use crate::platform::extract::{LateJson, PageQuery, Paged, Query};
 use crate::platform::state::AppState;
 use crate::platform::time::Ts;
@@ -294,8 +296,15 @@ struct Feed {
     scope: crate::platform::access::ScopeFilter,
     own: Option<Uuid>,
     last: i64,
-    buf: VecDeque<AlarmEvent>,
-    rx: tokio::sync::broadcast::Receiver<Notice>,
+    buf: VecDeque<(i64, Arc<str>)>,
+    wake: Wake,
+}
+
+/// What tells a feed that there may be more: any notice (it then re-reads for itself), or its
+/// facility's relay (one reader for all of the facility's consoles, see [`facility_reader`]).
+enum Wake {
+    Notices(broadcast::Receiver<Notice>),
+    Relay(broadcast::Receiver<Batch>),
 }
 
 /// Server-sent events, one JSON `AlarmEvent` per change within the caller's scope. Reconnect with
@@ -314,45 +323,132 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.trim().parse::<i64>().ok())
         .or(q.after);
-    // Subscribe before reading the position, so nothing falls between the two.
-    let rx = st.events.subscribe();
+    // Listen before reading the position, so nothing falls between the two.
+    let (wake, reader) = match (&p.scope, own) {
+        (Scope::Facility(f), None) => {
+            let (rx, reader) = st.events.relay(*f);
+            (Wake::Relay(rx), reader.map(|tx| (*f, tx)))
+        }
+        _ => (Wake::Notices(st.events.subscribe()), None),
+    };
     let last = match resume {
         Some(n) => n.max(0),
         None => store::last_event_seq(&st.db).await?,
     };
-    let feed = Feed {
+    let mut feed = Feed {
         st,
         scope,
         own,
         last,
         buf: VecDeque::new(),
-        rx,
+        wake,
     };
+    // Everything up to now comes from this feed's own reads; the relay's reader starts after
+    // that, so whatever commits later reaches this feed through it.
+    feed.catch_up().await;
+    if let Some((f, tx)) = reader {
+        let from = feed.buf.back().map_or(feed.last, |e| e.0);
+        tokio::spawn(facility_reader(feed.st.clone(), f, tx, from));
+    }
     let s = futures_util::stream::unfold(feed, |mut f| async move {
         loop {
-            if let Some(e) = f.buf.pop_front() {
-                f.last = e.seq;
+            if let Some((seq, data)) = f.buf.pop_front() {
+                f.last = seq;
                 let ev = SseEvent::default()
-                    .id(e.seq.to_string())
+                    .id(seq.to_string())
                     .event("alarm")
-                    .json_data(&e)
-                    .unwrap_or_else(|_| SseEvent::default().comment("unencodable"));
+                    .data(&*data);
                 return Some((Ok(ev), f));
             }
-            match store::events_since(&f.st.db, &f.scope, f.own, f.last, 200).await {
-                Ok(events) if !events.is_empty() => {
-                    f.buf.extend(events);
-                    continue;
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "alarm feed query"),
-            }
-            // Nothing new: wait for a notice (a lagged receiver just re-reads).
-            match f.rx.recv().await {
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            match &mut f.wake {
+                Wake::Notices(rx) => match rx.recv().await {
+                    // Nothing new: wait for a notice (a lagged receiver just re-reads).
+                    Ok(_) | Err(RecvError::Lagged(_)) => f.catch_up().await,
+                    Err(RecvError::Closed) => return None,
+                },
+                Wake::Relay(rx) => match rx.recv().await {
+                    Ok(batch) => {
+                        // What this feed read for itself may be in the batch too.
+                        let after = f.buf.back().map_or(f.last, |e| e.0);
+                        f.buf.extend(batch.iter().filter(|e| e.0 > after).cloned());
+                    }
+                    // Fell behind the relay: read what was missed, then follow it again.
+                    Err(RecvError::Lagged(_)) => f.catch_up().await,
+                    Err(RecvError::Closed) => return None,
+                },
             }
         }
     });
     Ok(Sse::new(s).keep_alive(KeepAlive::default()))
+}
+
+impl Feed {
+    /// Reads everything after the last event queued or sent.
+    async fn catch_up(&mut self) {
+        loop {
+            let after = self.buf.back().map_or(self.last, |e| e.0);
+            match store::events_since(&self.st.db, &self.scope, self.own, after, 200).await {
+                Ok(events) => {
+                    let n = events.len();
+                    self.buf.extend(events.iter().map(encoded));
+                    if n < 200 {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "alarm feed query");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn encoded(e: &AlarmEvent) -> (i64, Arc<str>) {
+    let data = serde_json::to_string(e).unwrap_or_else(|_| "null".into());
+    (e.seq, Arc::from(data))
+}
+
+/// Reads a facility's new events once per notice and hands them, encoded once, to all of its
+/// consoles; stops when none is left.
+async fn facility_reader(st: AppState, f: Uuid, tx: broadcast::Sender<Batch>, mut last: i64) {
+    let mut notices = st.events.subscribe_facility(f);
+    let scope = crate::platform::access::ScopeFilter {
+        facility: Some(f),
+        ..Default::default()
+    };
+    loop {
+        match store::events_since(&st.db, &scope, None, last, 500).await {
+            Ok(events) if !events.is_empty() => {
+                last = events.last().map_or(last, |e| e.seq);
+                let full = events.len() == 500;
+                let batch: Batch = events.iter().map(encoded).collect();
+                let _ = tx.send(batch);
+                if full {
+                    continue;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "alarm relay query"),
+        }
+        // Wait for a notice about this facility (or a resync); look now and then whether anyone
+        // still listens.
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(30), notices.recv()).await {
+                Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => break,
+                Ok(Err(RecvError::Closed)) => {
+                    st.events.relay_done(f, &tx);
+                    return;
+                }
+                Err(_) => {
+                    if st.events.relay_done(f, &tx) {
+                        return;
+                    }
+                }
+            }
+        }
+        if tx.receiver_count() == 0 && st.events.relay_done(f, &tx) {
+            return;
+        }
+    }
 }

@@ -2,6 +2,12 @@
 //! re-read the database, which is the truth. In one process a tokio broadcast carries notices;
 //! with PostgreSQL, `NOTIFY` carries them between nodes, and after a lost connection every
 //! listener is told to re-read everything it might have missed.
+//!
+//! Many listeners of one facility (its consoles) would all re-read the same rows: a relay lets
+//! one reader per facility do that once and hand the encoded result to all of them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -33,25 +39,107 @@ impl Notice {
     }
 }
 
+/// What a facility's reader hands its listeners: new rows, each with its sequence number and
+/// its encoding, in order.
+pub type Batch = Arc<[(i64, Arc<str>)]>;
+
+/// Batches a slow listener may fall behind by before it must re-read for itself.
+const RELAY_CAPACITY: usize = 256;
+
 #[derive(Clone)]
 pub struct Events {
-    tx: broadcast::Sender<Notice>,
+    fanout: Arc<Fanout>,
     db: Db,
+    relays: Arc<Mutex<HashMap<Uuid, broadcast::Sender<Batch>>>>,
+}
+
+/// Where this node's notices go: to every listener, and to the listeners of the one facility.
+struct Fanout {
+    all: broadcast::Sender<Notice>,
+    facilities: Mutex<HashMap<Uuid, broadcast::Sender<Notice>>>,
+}
+
+impl Fanout {
+    fn send(&self, n: Notice) {
+        let facilities = self.facilities.lock().unwrap_or_else(|e| e.into_inner());
+        match &n {
+            Notice::Alarms(f) => {
+                if let Some(tx) = facilities.get(f) {
+                    let _ = tx.send(n.clone());
+                }
+            }
+            Notice::Resync => {
+                for tx in facilities.values() {
+                    let _ = tx.send(Notice::Resync);
+                }
+            }
+        }
+        let _ = self.all.send(n);
+    }
 }
 
 impl Events {
     pub fn start(db: Db) -> Events {
-        let (tx, _) = broadcast::channel(4096);
+        let (all, _) = broadcast::channel(4096);
+        let fanout = Arc::new(Fanout {
+            all,
+            facilities: Mutex::default(),
+        });
         if let Db::Postgres(pool) = &db {
             let pool = pool.clone();
-            let tx = tx.clone();
-            tokio::spawn(async move { listen(pool, tx).await });
+            let fanout = Arc::clone(&fanout);
+            tokio::spawn(async move { listen(pool, fanout).await });
         }
-        Events { tx, db }
+        Events {
+            fanout,
+            db,
+            relays: Arc::default(),
+        }
     }
 
+    /// Every notice.
     pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
-        self.tx.subscribe()
+        self.fanout.all.subscribe()
+    }
+
+    /// The notices about facility `f`, and every resync.
+    pub fn subscribe_facility(&self, f: Uuid) -> broadcast::Receiver<Notice> {
+        let mut facilities = self
+            .fanout
+            .facilities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = facilities.get(&f) {
+            return tx.subscribe();
+        }
+        // A facility nobody listens to any more gives its place up here.
+        facilities.retain(|_, tx| tx.receiver_count() > 0);
+        let (tx, rx) = broadcast::channel(64);
+        facilities.insert(f, tx);
+        rx
+    }
+
+    /// Joins the relay of facility `f`. The sender comes back when there was no relay yet: the
+    /// caller then runs its reader, starting from a position it has itself read up to.
+    pub fn relay(&self, f: Uuid) -> (broadcast::Receiver<Batch>, Option<broadcast::Sender<Batch>>) {
+        let mut relays = self.relays.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = relays.get(&f) {
+            return (tx.subscribe(), None);
+        }
+        let (tx, rx) = broadcast::channel(RELAY_CAPACITY);
+        relays.insert(f, tx.clone());
+        (rx, Some(tx))
+    }
+
+    /// The reader of facility `f` asks to stop: true (and the relay is gone) when nobody listens;
+    /// false when a listener joined meanwhile, who must still be served.
+    pub fn relay_done(&self, f: Uuid, tx: &broadcast::Sender<Batch>) -> bool {
+        let mut relays = self.relays.lock().unwrap_or_else(|e| e.into_inner());
+        if tx.receiver_count() > 0 {
+            return false;
+        }
+        relays.remove(&f);
+        true
     }
 
     /// Tells this node's listeners now, and the other nodes through PostgreSQL.
@@ -66,17 +154,15 @@ impl Events {
                     .await;
                 if let Err(e) = sent {
                     tracing::warn!(error = %e, "NOTIFY failed; telling local listeners only");
-                    let _ = self.tx.send(n);
+                    self.fanout.send(n);
                 }
             }
-            Db::Sqlite { .. } => {
-                let _ = self.tx.send(n);
-            }
+            Db::Sqlite { .. } => self.fanout.send(n),
         }
     }
 }
 
-async fn listen(pool: sqlx::PgPool, tx: broadcast::Sender<Notice>) {
+async fn listen(pool: sqlx::PgPool, tx: Arc<Fanout>) {
     loop {
         let mut l = match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(l) => l,
@@ -92,18 +178,16 @@ async fn listen(pool: sqlx::PgPool, tx: broadcast::Sender<Notice>) {
             continue;
         }
         // Whatever was sent while we were not listening is re-read by everyone.
-        let _ = tx.send(Notice::Resync);
+        tx.send(Notice::Resync);
         loop {
             match l.try_recv().await {
                 Ok(Some(n)) => {
                     if let Some(notice) = Notice::decode(n.payload()) {
-                        let _ = tx.send(notice);
+                        tx.send(notice);
                     }
                 }
                 // The connection dropped; PgListener reconnects on the next call.
-                Ok(None) => {
-                    let _ = tx.send(Notice::Resync);
-                }
+                Ok(None) => tx.send(Notice::Resync),
                 Err(e) => {
                     tracing::warn!(error = %e, "LISTEN connection lost");
                     break;
@@ -116,6 +200,43 @@ async fn listen(pool: sqlx::PgPool, tx: broadcast::Sender<Notice>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_relay_has_one_reader_and_ends_only_without_listeners() {
+        let db = Db::connect("sqlite::memory:").await.expect("db");
+        let ev = Events::start(db);
+        let f = Uuid::from_u128(7);
+        let (mut first, reader) = ev.relay(f);
+        let reader = reader.expect("the first listener runs the reader");
+        let (mut second, none) = ev.relay(f);
+        assert!(none.is_none(), "one reader per facility");
+        let batch: Batch = Arc::from(vec![(1, Arc::<str>::from("{}"))]);
+        reader.send(batch).expect("listeners");
+        assert_eq!(first.recv().await.expect("batch")[0].0, 1);
+        assert_eq!(second.recv().await.expect("batch")[0].0, 1);
+        assert!(!ev.relay_done(f, &reader), "listeners are still there");
+        drop((first, second));
+        assert!(ev.relay_done(f, &reader));
+        assert!(
+            ev.relay(f).1.is_some(),
+            "the next listener starts a new reader"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_facility_hears_its_own_notices_and_resyncs() {
+        let db = Db::connect("sqlite::memory:").await.expect("db");
+        let ev = Events::start(db);
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut only_a = ev.subscribe_facility(a);
+        let mut all = ev.subscribe();
+        ev.publish(Notice::Alarms(b)).await;
+        ev.publish(Notice::Alarms(a)).await;
+        ev.publish(Notice::Resync).await;
+        assert_eq!(only_a.recv().await.expect("a"), Notice::Alarms(a));
+        assert_eq!(only_a.recv().await.expect("resync"), Notice::Resync);
+        assert_eq!(all.recv().await.expect("b"), Notice::Alarms(b));
+    }
 
     #[test]
     fn notices_round_trip() {
