@@ -199,8 +199,8 @@ async fn sia(addr: &str, keys: &str, secs: u64) -> Res<Value> {
                     sia_dc09::Token::AdmCid,
                     sia_dc09::Route {
                         seq,
-                        receiver: Some("R1".into()),
-                        line: Some("L1".into()),
+                        receiver: Some("1".into()),
+                        line: Some("1".into()),
                         account: Some(account.clone()),
                     },
                     format!("#{account}|1120 01 {zone:03}"),
@@ -318,7 +318,11 @@ async fn open_stream(addr: &str, host: &str, cookie: &str) -> Res<(TcpStream, Ve
 }
 
 /// One console: times every `raised` event by the send time its press carried in `room`.
-async fn console(mut s: TcpStream, first: Vec<u8>, until: Instant) -> Vec<u64> {
+async fn console(
+    mut s: TcpStream,
+    first: Vec<u8>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<u64> {
     let mut lat = vec![];
     let mut ch = Chunked {
         buf: vec![],
@@ -347,10 +351,12 @@ async fn console(mut s: TcpStream, first: Vec<u8>, until: Instant) -> Vec<u64> {
                 }
             }
         }
-        let left = until.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, s.read(&mut b)).await {
-            Ok(Ok(n)) if n > 0 => raw = b[..n].to_vec(),
-            _ => return lat,
+        tokio::select! {
+            r = s.read(&mut b) => match r {
+                Ok(n) if n > 0 => raw = b[..n].to_vec(),
+                _ => return lat,
+            },
+            _ = stop.changed() => return lat,
         }
     }
 }
@@ -386,7 +392,7 @@ async fn sse(base: &str, users: &str, per: usize, rate: u64, secs: u64, pid: u32
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_before = rss_kib(pid);
 
-    let until = Instant::now() + Duration::from_secs(secs + 120);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let gate = Arc::new(Semaphore::new(200));
     let mut opens = vec![];
     for cookie in &cookies {
@@ -403,7 +409,7 @@ async fn sse(base: &str, users: &str, per: usize, rate: u64, secs: u64, pid: u32
     let mut consoles = vec![];
     for o in opens {
         let (s, first) = o.await??;
-        consoles.push(tokio::spawn(console(s, first, until)));
+        consoles.push(tokio::spawn(console(s, first, stop_rx.clone())));
     }
     let connected = consoles.len();
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -441,11 +447,9 @@ async fn sse(base: &str, users: &str, per: usize, rate: u64, secs: u64, pid: u32
     // Let the last presses arrive, then close the consoles.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = rss_kib(pid);
-    let until_now = Instant::now();
-    let _ = until_now;
+    let _ = stop_tx.send(true);
     let mut lat = vec![];
     for c in consoles {
-        c.abort();
         if let Ok(v) = c.await {
             lat.extend(v);
         }
