@@ -205,8 +205,8 @@ async fn http_sender(base: String, c: reqwest::Client, sh: Arc<Shared>, phone: b
                     sh.ack(path, tag);
                     break;
                 }
-                // The claim of a request the kill cut off: it stays "in progress" until it is
-                // stale (platform/idempotency.rs, 60 s); a real client retries later.
+                // A generic Idempotency-Key claim left "in progress" by the killed process would
+                // hold retries off; the alarm route deduplicates by itself, so none may appear.
                 Ok(r) if r.status() == 409 => {
                     sh.tally.in_progress.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -515,6 +515,11 @@ async fn run(dir: &Path, database_url: Option<String>) {
     for p in ["api", "phone", "panel"] {
         assert!(count(p) > 0, "no {p} press was acknowledged");
     }
+    assert_eq!(
+        sh.tally.in_progress.load(Ordering::Relaxed),
+        0,
+        "a retried press was held off by a stale claim"
+    );
     assert!(
         sh.tally.acked_before_kill.load(Ordering::Relaxed) > 0,
         "nothing was acknowledged before the kill"
