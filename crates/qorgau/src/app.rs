@@ -196,6 +196,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
     Ok(AppState::new(Inner {
         sealer,
         audit: crate::platform::audit::Recorder::start(db.clone()),
+        batch: crate::platform::batch::Batcher::start(db.clone()),
         events: crate::platform::events::Events::start(db.clone()),
         db,
         cfg,

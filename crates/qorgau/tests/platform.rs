@@ -1007,3 +1007,83 @@ async fn futures_join(
     }
     out
 }
+
+both!(group_commit_keeps_each_write_whole_and_apart, |app| {
+    use qorgau::platform::db::Arg;
+    use qorgau::platform::error::AppError;
+    // Writes sent together share transactions on SQLite: each is still all or nothing, a failing
+    // one takes none of the others with it, and each answer comes after its commit.
+    let mut tasks = vec![];
+    for i in 0..60i64 {
+        let batch = app.state.batch.clone();
+        tasks.push(tokio::spawn(async move {
+            batch
+                .write(move |tx| {
+                    Box::pin(async move {
+                        tx.execute(
+                            "INSERT INTO idempotency (scope, key, request_hash, status, content_type, body, created_at) VALUES ('batch-test', $1, '', 200, '', $2, 0)",
+                            vec![Arg::from(format!("k{i}")), Arg::from(Vec::<u8>::new())],
+                        )
+                        .await?;
+                        if i % 5 == 0 {
+                            // Its own row was written: it must be rolled back alone.
+                            return Err(AppError::field("x", "err-invalid"));
+                        }
+                        Ok(i)
+                    })
+                })
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.expect("task") {
+            Ok(v) => {
+                assert_eq!(v, i as i64);
+                ok += 1;
+            }
+            Err(e) => {
+                assert_eq!(i % 5, 0, "write {i} failed: {e}");
+            }
+        }
+    }
+    assert_eq!(ok, 48);
+    let rows = app
+        .db
+        .fetch_all(
+            "SELECT key FROM idempotency WHERE scope = 'batch-test' ORDER BY key",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    let mut keys: Vec<String> = rows.iter().map(|r| r.get("key").expect("key")).collect();
+    keys.sort();
+    let mut want: Vec<String> = (0..60)
+        .filter(|i| i % 5 != 0)
+        .map(|i| format!("k{i}"))
+        .collect();
+    want.sort();
+    assert_eq!(keys, want);
+    if app.backend == Backend::Sqlite {
+        // And they did share: fewer commits than writes.
+        let text = app
+            .client()
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+        };
+        let (writes, commits) = (
+            value("qorgau_group_commit_size_sum"),
+            value("qorgau_group_commit_size_count"),
+        );
+        assert!(commits < writes, "{commits} commits for {writes} writes");
+    }
+});

@@ -20,14 +20,17 @@ pub const ESCALATE: &str = "alarm.escalate";
 /// transaction. Only after it commits may the sender be told the alarm is received. A press sent
 /// again (same dedupe key) returns the stored alarm and changes nothing.
 pub async fn raise(st: &AppState, new: &NewAlarm, actor: &Actor) -> AppResult<(Alarm, bool)> {
-    let mut tx = st.db.begin().await?;
-    let (alarm, created) = raise_in(&mut tx, new, actor).await?;
-    if !created {
-        return Ok((alarm, false));
+    let (new, actor) = (new.clone(), actor.clone());
+    // Presses arriving together share one commit (platform/batch.rs); each is answered only
+    // after that commit.
+    let (alarm, created) = st
+        .batch
+        .write(move |tx| Box::pin(async move { raise_in(tx, &new, &actor).await }))
+        .await?;
+    if created {
+        announce(st, &alarm).await;
     }
-    tx.commit().await?;
-    announce(st, &alarm).await;
-    Ok((alarm, true))
+    Ok((alarm, created))
 }
 
 /// What [`raise`] writes, inside a transaction the caller commits (a panel's event row or a

@@ -419,19 +419,26 @@ impl Receiver {
         account: &str,
         remote: &str,
     ) -> AppResult<()> {
-        let mut tx = self.st.db.begin().await?;
-        let panel = match known {
-            Some(p) => p,
-            None => panels::ensure_unassigned(&mut tx, account).await?,
-        };
-        panels::touch(&mut tx, &panel, Ts::now(), remote).await?;
-        tx.commit().await?;
+        let (account, remote) = (account.to_owned(), remote.to_owned());
+        self.st
+            .batch
+            .write(move |tx| {
+                Box::pin(async move {
+                    let panel = match known {
+                        Some(p) => p,
+                        None => panels::ensure_unassigned(tx, &account).await?,
+                    };
+                    panels::touch(tx, &panel, Ts::now(), &remote).await?;
+                    Ok(())
+                })
+            })
+            .await?;
         metrics::counter!("qorgau_sia_events_total", "category" => "supervision").increment(1);
         Ok(())
     }
 
     /// An event message: stored once, and an alarm when it is a panic or duress from a placed
-    /// panel, all in one transaction.
+    /// panel, all in one transaction (shared with other panels' events: platform/batch.rs).
     async fn event(
         &self,
         known: Option<Panel>,
@@ -442,102 +449,121 @@ impl Receiver {
     ) -> AppResult<()> {
         let fp = fingerprint(account, msg);
         let what = describe(msg, decoded);
+        let category = what.category.clone();
         let now = Ts::now();
-        let mut tx = self.st.db.begin().await?;
-        let panel = match known {
-            Some(p) => p,
-            None => panels::ensure_unassigned(&mut tx, account).await?,
-        };
-        panels::touch(&mut tx, &panel, now, remote).await?;
-        let since = now.add_secs(-RETRANSMIT_WINDOW_SECS);
-        if let Some(first) = panels::recent_event(&mut tx, panel.id, &fp, since).await? {
-            tx.commit().await?;
-            metrics::counter!("qorgau_sia_events_total", "category" => "retransmission")
-                .increment(1);
-            tracing::debug!(account, seq = msg.header.route.seq, key = %first.dedupe_key, alarm = ?first.alarm_id, "SIA retransmission");
-            return Ok(());
-        }
-        let dedupe_key = format!(
-            "sia:{account}:{:04}:{}:{}",
-            msg.header.route.seq,
-            fp.get(..16).unwrap_or(&fp),
-            now.micros()
-        );
+        let seq = msg.header.route.seq;
+        let token = msg.header.token.as_str();
+        let encrypted = msg.header.encrypted;
+        let data = msg.data.clone();
+        let (lat, lon) = position(msg);
         let sent_at = msg
             .timestamp
             .map(|t| Ts::from_micros(t.to_unix().saturating_mul(1_000_000)));
-        let mut raised = None;
-        if what.panic {
-            match panel.facility_id {
-                Some(facility_id) => {
-                    let (lat, lon) = position(msg);
-                    let new = NewAlarm {
-                        facility_id,
-                        department_id: panel.department_id,
-                        source: Source::Panel,
-                        source_ref: match &what.zone {
-                            Some(z) => format!("{account} zone {z}"),
-                            None => account.to_owned(),
-                        },
-                        dedupe_key: dedupe_key.clone(),
-                        kind: what.kind,
-                        room: panel.room.clone(),
-                        floor: panel.floor.clone(),
-                        lat,
-                        lon,
-                        silent: what.silent,
-                        pressed_by: None,
-                        // The panel's clock, unless it is far off (a buffered event may be old).
-                        pressed_at: sent_at
-                            .filter(|t| *t <= now.add_secs(60) && *t >= now.add_secs(-86_400))
-                            .unwrap_or(now),
-                    };
-                    let actor = Actor {
-                        id: None,
-                        label: format!("panel {account}"),
-                    };
-                    raised = Some(service::raise_in(&mut tx, &new, &actor).await?);
-                }
-                None => {
-                    tracing::warn!(account, remote, summary = %what.summary, "SIA: panic from an unassigned panel; place it to receive its alarms");
-                    metrics::counter!("qorgau_sia_unassigned_panic_total").increment(1);
-                }
-            }
-        }
         let extended = serde_json::Value::Array(
             msg.extended
                 .iter()
                 .map(|x| serde_json::json!([x.id.to_string(), x.value]))
                 .collect(),
         );
-        panels::insert_event(
-            &mut tx,
-            &NewEvent {
-                panel_id: panel.id,
-                dedupe_key: &dedupe_key,
-                fingerprint: &fp,
-                seq: msg.header.route.seq,
-                token: msg.header.token.as_str(),
-                encrypted: msg.header.encrypted,
-                data: &msg.data,
-                extended: &extended,
-                summary: &what.summary,
-                category: &what.category,
-                panic: what.panic,
-                alarm_id: raised.as_ref().map(|(a, _)| a.id),
-                sent_at,
-                received_at: now,
-                remote,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        if let Some((alarm, true)) = &raised {
-            service::announce(&self.st, alarm).await;
+        let (account, remote) = (account.to_owned(), remote.to_owned());
+        let raised = self
+            .st
+            .batch
+            .write(move |tx| {
+                Box::pin(async move {
+                    let panel = match known {
+                        Some(p) => p,
+                        None => panels::ensure_unassigned(tx, &account).await?,
+                    };
+                    panels::touch(tx, &panel, now, &remote).await?;
+                    let since = now.add_secs(-RETRANSMIT_WINDOW_SECS);
+                    if let Some(first) = panels::recent_event(tx, panel.id, &fp, since).await? {
+                        tracing::debug!(account, seq, key = %first.dedupe_key, alarm = ?first.alarm_id, "SIA retransmission");
+                        return Ok(Err(()));
+                    }
+                    let dedupe_key = format!(
+                        "sia:{account}:{seq:04}:{}:{}",
+                        fp.get(..16).unwrap_or(&fp),
+                        now.micros()
+                    );
+                    let mut raised = None;
+                    if what.panic {
+                        match panel.facility_id {
+                            Some(facility_id) => {
+                                let new = NewAlarm {
+                                    facility_id,
+                                    department_id: panel.department_id,
+                                    source: Source::Panel,
+                                    source_ref: match &what.zone {
+                                        Some(z) => format!("{account} zone {z}"),
+                                        None => account.clone(),
+                                    },
+                                    dedupe_key: dedupe_key.clone(),
+                                    kind: what.kind,
+                                    room: panel.room.clone(),
+                                    floor: panel.floor.clone(),
+                                    lat,
+                                    lon,
+                                    silent: what.silent,
+                                    pressed_by: None,
+                                    // The panel's clock, unless it is far off (a buffered event
+                                    // may be old).
+                                    pressed_at: sent_at
+                                        .filter(|t| {
+                                            *t <= now.add_secs(60) && *t >= now.add_secs(-86_400)
+                                        })
+                                        .unwrap_or(now),
+                                };
+                                let actor = Actor {
+                                    id: None,
+                                    label: format!("panel {account}"),
+                                };
+                                raised = Some(service::raise_in(tx, &new, &actor).await?);
+                            }
+                            None => {
+                                tracing::warn!(account, remote, summary = %what.summary, "SIA: panic from an unassigned panel; place it to receive its alarms");
+                                metrics::counter!("qorgau_sia_unassigned_panic_total").increment(1);
+                            }
+                        }
+                    }
+                    panels::insert_event(
+                        tx,
+                        &NewEvent {
+                            panel_id: panel.id,
+                            dedupe_key: &dedupe_key,
+                            fingerprint: &fp,
+                            seq,
+                            token,
+                            encrypted,
+                            data: &data,
+                            extended: &extended,
+                            summary: &what.summary,
+                            category: &what.category,
+                            panic: what.panic,
+                            alarm_id: raised.as_ref().map(|(a, _)| a.id),
+                            sent_at,
+                            received_at: now,
+                            remote: &remote,
+                        },
+                    )
+                    .await?;
+                    Ok(Ok(raised))
+                })
+            })
+            .await?;
+        match raised {
+            Err(()) => {
+                metrics::counter!("qorgau_sia_events_total", "category" => "retransmission")
+                    .increment(1);
+            }
+            Ok(raised) => {
+                if let Some((alarm, true)) = &raised {
+                    service::announce(&self.st, alarm).await;
+                }
+                metrics::counter!("qorgau_sia_events_total", "category" => category).increment(1);
+                tracing::debug!("SIA event stored");
+            }
         }
-        metrics::counter!("qorgau_sia_events_total", "category" => what.category.clone())
-            .increment(1);
-        tracing::debug!(account, summary = %what.summary, "SIA event stored");
         Ok(())
     }
 

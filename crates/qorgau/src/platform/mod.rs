@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod batch;
 pub mod config;
 pub mod crypto;
 pub mod db;

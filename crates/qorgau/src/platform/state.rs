@@ -18,6 +18,8 @@ pub struct Inner {
     pub events: crate::platform::events::Events,
     /// Group-committed audit entries for reads of personal data.
     pub audit: crate::platform::audit::Recorder,
+    /// Group commit for acknowledged writes (platform/batch.rs).
+    pub batch: crate::platform::batch::Batcher,
     /// Opens and seals fields a database dump must not reveal (platform/crypto.rs).
     pub sealer: crate::platform::crypto::Sealer,
     /// Addresses the listeners beside the HTTP server actually bound.

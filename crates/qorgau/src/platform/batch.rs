@@ -1,0 +1,141 @@
+//! Group commit for acknowledged writes on SQLite. Every press, panel event or report must be on
+//! disk (`synchronous=FULL`) before its sender is answered, and on one SQLite file each commit
+//! waits for its own flush. Here one task takes every write waiting at that moment, runs each in a
+//! savepoint of one transaction and commits them with a single flush: at low load a write commits
+//! alone and at once, under load the flushes are shared. A write that fails is rolled back to its
+//! savepoint and fails alone; if the commit fails, every write of the batch fails and nothing of
+//! it is stored, so no caller is ever told "stored" for something that is not.
+//!
+//! PostgreSQL takes concurrent commits on its own connections and groups their WAL flushes
+//! itself, so there each write simply runs in its own transaction.
+
+use futures_util::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::platform::db::{Db, Tx};
+use crate::platform::error::{AppError, AppResult};
+
+/// At most this many writes share one transaction, so that one batch cannot hold the write
+/// connection for long.
+const MAX_BATCH: usize = 256;
+
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Work = Box<dyn for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, (bool, Finish)> + Send>;
+
+#[derive(Clone)]
+pub struct Batcher {
+    db: Db,
+    queue: Option<mpsc::Sender<Work>>,
+}
+
+impl Batcher {
+    pub fn start(db: Db) -> Batcher {
+        let queue = match db {
+            Db::Sqlite { .. } => {
+                let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+                tokio::spawn(run(db.clone(), rx));
+                Some(tx)
+            }
+            Db::Postgres(_) => None,
+        };
+        Batcher { db, queue }
+    }
+
+    /// Runs `f` in a transaction and returns its answer once that transaction is committed.
+    /// `f` must not commit, and may share its transaction with other writes: it sees their
+    /// changes, and they see its.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+    {
+        let Some(queue) = &self.queue else {
+            let mut tx = self.db.begin().await?;
+            let out = f(&mut tx).await?;
+            tx.commit().await?;
+            return Ok(out);
+        };
+        let (done, answer) = oneshot::channel::<AppResult<T>>();
+        let work: Work = Box::new(move |tx| {
+            Box::pin(async move {
+                let result = f(tx).await;
+                let ok = result.is_ok();
+                let finish: Finish = Box::new(move |commit| {
+                    let _ = done.send(match commit {
+                        Ok(()) => result,
+                        Err(e) => Err(AppError::Internal(format!("group commit: {e}"))),
+                    });
+                });
+                (ok, finish)
+            })
+        });
+        queue
+            .send(work)
+            .await
+            .map_err(|_| AppError::Internal("the write queue is closed".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the write queue dropped a write".into()))?
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Work>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut finishes = Vec::with_capacity(batch.len());
+        let committed = run_batch(&db, &mut batch, &mut finishes).await;
+        metrics::histogram!("qorgau_group_commit_size").record(finishes.len() as f64);
+        for finish in finishes {
+            finish(committed.clone());
+        }
+    }
+}
+
+async fn run_batch(
+    db: &Db,
+    batch: &mut Vec<Work>,
+    finishes: &mut Vec<Finish>,
+) -> Result<(), String> {
+    let mut tx = match db.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Nothing ran: every write of the batch is refused with the reason.
+            let e = e.to_string();
+            for work in batch.drain(..) {
+                drop(work);
+            }
+            return Err(e);
+        }
+    };
+    let mut broken = None;
+    for work in batch.drain(..) {
+        if broken.is_some() {
+            drop(work);
+            continue;
+        }
+        if let Err(e) = tx.execute("SAVEPOINT batch_write", vec![]).await {
+            broken = Some(e.to_string());
+            drop(work);
+            continue;
+        }
+        let (ok, finish) = work(&mut tx).await;
+        finishes.push(finish);
+        let end = if ok {
+            tx.execute("RELEASE batch_write", vec![]).await
+        } else {
+            match tx.execute("ROLLBACK TO batch_write", vec![]).await {
+                Ok(_) => tx.execute("RELEASE batch_write", vec![]).await,
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = end {
+            broken = Some(e.to_string());
+        }
+    }
+    if let Some(e) = broken {
+        // Dropping the transaction rolls it back; writes not run are answered by their closed
+        // channel, the ones that ran by this error.
+        return Err(e);
+    }
+    tx.commit().await.map_err(|e| e.to_string())
+}
