@@ -9,3 +9,4 @@ pub mod demo;
 pub mod directory;
 pub mod home;
 pub mod platform;
+pub mod reports;
