@@ -83,6 +83,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::alarms::panels::Doc::openapi());
     doc.merge(crate::alarms::devices::Doc::openapi());
     doc.merge(crate::directory::api::Doc::openapi());
+    doc.merge(crate::reports::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
     problems_everywhere(&mut doc);
@@ -138,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::routes())
         .merge(crate::alarms::routes())
         .merge(crate::directory::routes())
+        .merge(crate::reports::routes())
         .merge(crate::auditlog::routes())
         .merge(crate::home::routes())
         .layer(axum::middleware::from_fn_with_state(

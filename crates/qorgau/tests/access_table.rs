@@ -108,6 +108,8 @@ async fn fill(app: &TestApp, path: &str) -> String {
         .replace("{post}", &post)
         .replace("{user}", &user)
         .replace("{alarm}", &alarm)
+        .replace("{country}", "KZ")
+        .replace("{day}", "2099-01-02")
         .replace("{none}", &uuid::Uuid::now_v7().to_string())
         .replace("{monday}", &today.to_string())
         .replace("{sunday}", &today.to_string())

@@ -111,10 +111,12 @@ pub enum Action {
     AlarmRespond,
     /// Register alarm panels, set their keys and supervision, place unassigned ones.
     PanelsManage,
+    /// Add or correct days in a country's holiday calendar.
+    CalendarManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::DirectoryView,
         Action::DirectoryManage,
         Action::PeopleView,
@@ -129,6 +131,7 @@ impl Action {
         Action::AlarmView,
         Action::AlarmRespond,
         Action::PanelsManage,
+        Action::CalendarManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -147,6 +150,7 @@ impl Action {
             Action::AlarmView => "alarm.view",
             Action::AlarmRespond => "alarm.respond",
             Action::PanelsManage => "panels.manage",
+            Action::CalendarManage => "calendar.manage",
         }
     }
 }
@@ -179,6 +183,7 @@ pub fn grants(role: Role, action: Action) -> bool {
         ),
         AlarmRespond => matches!(role, SecurityGuard | FacilityAdmin | SystemAdmin),
         PanelsManage => matches!(role, FacilityAdmin | SystemAdmin),
+        CalendarManage => matches!(role, SystemAdmin),
     }
 }
 

@@ -307,6 +307,11 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "alarm_settings",
         include_str!("../../migrations/sqlite/0005_alarm_settings.sql"),
     ),
+    // 0006 belongs to another branch; the coordinator puts the two in order when merging.
+    (
+        "reports",
+        include_str!("../../migrations/sqlite/0007_reports.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -328,6 +333,11 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "alarm_settings",
         include_str!("../../migrations/postgres/0005_alarm_settings.sql"),
+    ),
+    // 0006 belongs to another branch; the coordinator puts the two in order when merging.
+    (
+        "reports",
+        include_str!("../../migrations/postgres/0007_reports.sql"),
     ),
 ];
 

@@ -92,7 +92,8 @@ ftl_files!(
     "auditlog",
     "home",
     "alarms",
-    "alarms_panels"
+    "alarms_panels",
+    "reports"
 );
 
 pub struct I18n {

@@ -1,0 +1,173 @@
+//! Report JSON routes under `/api/v1`: classification of an incident time and the calendars.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::directory::api::facility_for;
+use crate::platform::access::{Action, Place, Principal};
+use crate::platform::audit::{self, Actor, Event};
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::extract::{LateJson, Query};
+use crate::platform::state::AppState;
+use crate::platform::validate::{Check, parse_date};
+use crate::reports::calendar::{self, CalendarDay, CalendarDayInput};
+use crate::reports::classify::{Classification, DayKind, DayType};
+use crate::reports::service::{self, When};
+use crate::reports::store;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(classify, list_calendar, put_calendar_day, delete_calendar_day),
+    components(schemas(When, Classification, DayType, DayKind, CalendarDay, CalendarDayInput)),
+    tags((name = "reports", description = "Incident reports, their classification by shift and calendar, and the country calendars"))
+)]
+pub struct Doc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reports/classify", get(classify))
+        .route("/api/v1/calendars/{country}", get(list_calendar))
+        .route(
+            "/api/v1/calendars/{country}/days/{day}",
+            put(put_calendar_day).delete(delete_calendar_day),
+        )
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClassifyQuery {
+    pub facility: Uuid,
+    /// Local wall-clock date-time at the facility, `YYYY-MM-DDTHH:MM`.
+    pub at: String,
+}
+
+/// Classifies a local time at a facility by its shifts and its country's calendar, as a report
+/// filed for that time would be.
+#[utoipa::path(get, path = "/api/v1/reports/classify", tag = "reports", params(ClassifyQuery),
+    responses((status = 200, body = When), (status = 404, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn classify(
+    State(st): State<AppState>,
+    p: Principal,
+    Query(q): Query<ClassifyQuery>,
+) -> AppResult<axum::Json<When>> {
+    let f = facility_for(&st, &p, q.facility, Action::DirectoryView).await?;
+    let local =
+        q.at.trim()
+            .parse()
+            .map_err(|_| AppError::field("at", "err-datetime"))?;
+    Ok(axum::Json(service::when_at(&st.db, &f, local).await?))
+}
+
+fn country(code: &str) -> AppResult<String> {
+    let c = code.to_ascii_uppercase();
+    if calendar::is_country(&c) {
+        Ok(c)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// Only this year; all years when absent.
+    pub year: Option<i16>,
+}
+
+/// The days of a country's calendar that differ from the plain Monday-to-Friday week: the
+/// compiled reference days and an administrator's additions, which win on the same date.
+#[utoipa::path(get, path = "/api/v1/calendars/{country}", tag = "reports",
+    params(("country" = String, Path, description = "KZ or KG"), YearQuery),
+    responses((status = 200, body = Vec<CalendarDay>), (status = 404, body = crate::platform::error::ProblemBody)))]
+pub async fn list_calendar(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> AppResult<axum::Json<Vec<CalendarDay>>> {
+    p.require(Action::DirectoryView)?;
+    let c = country(&code)?;
+    let local = store::local_days(&st.db, &c).await?;
+    Ok(axum::Json(
+        calendar::listing(&c, &local)
+            .into_iter()
+            .filter(|d| q.year.is_none_or(|y| d.day.year() == y))
+            .collect(),
+    ))
+}
+
+/// The calendar's place for scope checks: a whole country.
+fn country_place(c: &str) -> Place {
+    Place {
+        country: c.to_owned(),
+        ..Place::default()
+    }
+}
+
+/// Adds or corrects a day; it replaces a reference day on the same date.
+#[utoipa::path(put, path = "/api/v1/calendars/{country}/days/{day}", tag = "reports",
+    params(("country" = String, Path), ("day" = String, Path, description = "YYYY-MM-DD")), request_body = CalendarDayInput,
+    responses((status = 200, body = CalendarDay), (status = 404, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn put_calendar_day(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((code, day)): Path<(String, String)>,
+    input: LateJson<CalendarDayInput>,
+) -> AppResult<axum::Json<CalendarDay>> {
+    p.require(Action::CalendarManage)?;
+    let c = country(&code)?;
+    p.check(Action::CalendarManage, &country_place(&c))?;
+    let mut input = input.0?;
+    input.day = day;
+    let mut check = Check::new();
+    let d = input.check(&mut check);
+    check.done()?;
+    let d = d.ok_or(AppError::field("day", "err-date"))?;
+    let mut tx = st.db.begin().await?;
+    store::put_day(&mut tx, &c, &d).await?;
+    audit::append(
+        &mut tx,
+        &Actor::of(&p),
+        Event::new("calendar.day.put", "calendar_day", format!("{c}/{}", d.day))
+            .detail(serde_json::json!({"kind": d.kind, "name": d.name})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(CalendarDay {
+        country: c,
+        day: d.day,
+        kind: d.kind,
+        name: d.name,
+        source: "local".into(),
+    }))
+}
+
+/// Removes an administrator's entry (the reference day, if any, applies again). Idempotent.
+#[utoipa::path(delete, path = "/api/v1/calendars/{country}/days/{day}", tag = "reports",
+    params(("country" = String, Path), ("day" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 204), (status = 404, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn delete_calendar_day(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((code, day)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    p.require(Action::CalendarManage)?;
+    let c = country(&code)?;
+    p.check(Action::CalendarManage, &country_place(&c))?;
+    let d = parse_date(day.trim()).ok_or(AppError::field("day", "err-date"))?;
+    let mut tx = st.db.begin().await?;
+    if store::delete_day(&mut tx, &c, &d.to_string()).await? {
+        audit::append(
+            &mut tx,
+            &Actor::of(&p),
+            Event::new("calendar.day.delete", "calendar_day", format!("{c}/{d}")),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
