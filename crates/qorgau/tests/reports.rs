@@ -250,3 +250,287 @@ both!(the_calendar_page_adds_days_and_shows_names_as_text, |app| {
         .expect("get");
     assert_eq!(r.status(), 403);
 });
+
+fn report_body(mode: &str, narrative: &str) -> Value {
+    json!({
+        "mode": mode,
+        "types": ["physical.assault", "psychological.verbal_abuse"],
+        "perpetrator": "relative_companion",
+        "severity": 2,
+        "injury": true,
+        "sick_leave_days": 3,
+        "psychological_harm": true,
+        "witnesses": "Nurse on duty",
+        "place": "emergency_dept",
+        "occurred_local": "2024-03-21T03:00",
+        "wishes": ["police", "union_support"],
+        "narrative": narrative,
+    })
+}
+
+async fn get_json(c: &reqwest::Client, url: String) -> (u16, Value) {
+    let r = c.get(url).send().await.expect("get");
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+both!(
+    a_named_report_is_filed_once_and_its_reads_are_shown_to_her,
+    |app| {
+        let worker = app.login("worker").await;
+        let body = report_body("named", "He pushed me <script>alert(1)</script>");
+        let send = |b: Value, key: &'static str| {
+            let worker = worker.clone();
+            let url = app.url("/api/v1/reports");
+            async move {
+                worker
+                    .post(url)
+                    .header("idempotency-key", key)
+                    .json(&b)
+                    .send()
+                    .await
+                    .expect("post")
+            }
+        };
+        let r = send(body.clone(), "rep-1").await;
+        assert_eq!(r.status(), 201);
+        let first: Value = r.json().await.expect("json");
+        let id = first["id"].as_str().expect("id").to_owned();
+        assert_eq!(first["mode"], "named");
+        assert_eq!(first["status"], "received");
+        assert_eq!(
+            first["reporter"]["username"],
+            app.account("worker").username
+        );
+        assert_eq!(
+            first["types"],
+            json!(["physical.assault", "psychological.verbal_abuse"])
+        );
+        assert_eq!(first["narrative"], "He pushed me <script>alert(1)</script>");
+        let c = &first["when"]["classification"];
+        assert_eq!(c["shift"], "night");
+        assert_eq!(c["shift_start_date"], "2024-03-20");
+        assert_eq!(c["day_type"], "public_holiday");
+        assert_eq!(first["when"]["at"], "2024-03-20T22:00:00Z");
+        assert_eq!(first["facility_id"], app.demo_facility().await.as_str());
+
+        // A retry gets the first answer; the same key with another body is refused.
+        let r = send(body.clone(), "rep-1").await;
+        assert!(matches!(r.status().as_u16(), 200 | 201));
+        let again: Value = r.json().await.expect("json");
+        assert_eq!(again["id"], id.as_str());
+        let r = send(report_body("named", "Something else"), "rep-1").await;
+        assert_eq!(r.status(), 422);
+        let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+        assert_eq!(
+            mine.as_array()
+                .expect("list")
+                .iter()
+                .filter(|r| r["id"] == id.as_str())
+                .count(),
+            1
+        );
+
+        // Handlers in scope read it; managers, administrators and other workers get 404.
+        let investigator = app.login("investigator").await;
+        let (s, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert_eq!(s, 200);
+        assert_eq!(seen["narrative"], first["narrative"]);
+        for role in [
+            "facility_admin",
+            "department_head",
+            "security_guard",
+            "system_admin",
+        ] {
+            let c = app.login(role).await;
+            let (s, _) = get_json(&c, app.url(&format!("/api/v1/reports/{id}"))).await;
+            assert_eq!(s, 404, "{role}");
+        }
+
+        // Her access log names the investigator's read, and not her own.
+        let (s, log) = get_json(
+            &worker,
+            app.url(&format!("/api/v1/reports/{id}/access-log")),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let log = log.as_array().expect("log");
+        let inv = app.account("investigator").username;
+        assert!(
+            log.iter().any(|e| e["action"] == "report.read"
+                && e["who"]
+                    .as_str()
+                    .is_some_and(|w| w.contains(&inv) && w.contains("investigator"))),
+            "{log:?}"
+        );
+        assert!(log.iter().all(|e| {
+            !e["who"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&app.account("worker").username)
+        }));
+        // Only she reads the access log.
+        let (s, _) = get_json(
+            &investigator,
+            app.url(&format!("/api/v1/reports/{id}/access-log")),
+        )
+        .await;
+        assert_eq!(s, 404);
+    }
+);
+
+both!(
+    a_confidential_report_names_nobody_until_unsealed_with_a_reason,
+    |app| {
+        let worker = app.login("worker").await;
+        let r = worker
+            .post(app.url("/api/v1/reports"))
+            .json(&report_body(
+                "confidential",
+                "My head of department threatens me",
+            ))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let rep: Value = r.json().await.expect("json");
+        let id = rep["id"].as_str().expect("id").to_owned();
+        assert_eq!(rep["mode"], "confidential");
+        assert!(rep["reporter"].is_null());
+        let me = app.account("worker").username;
+
+        let investigator = app.login("investigator").await;
+        let (_, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert!(seen["reporter"].is_null());
+        assert!(!seen.to_string().contains(&me));
+        // The audit log does not name her for the filing.
+        let admin = app.login("system_admin").await;
+        let (_, audit) = get_json(&admin, app.url(&format!("/api/v1/audit?object_id={id}"))).await;
+        let submit = audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|e| e["action"] == "report.submit")
+            .expect("submission audited")
+            .clone();
+        assert!(submit["actor_id"].is_null());
+        assert!(!submit.to_string().contains(&me));
+        assert!(submit["subject"].is_null());
+
+        // Unsealing needs the action and a reason.
+        let union_rep = app.login("union_rep").await;
+        let r = union_rep
+            .post(app.url(&format!("/api/v1/reports/{id}/unseal")))
+            .json(&json!({"reason": "I want to know who it is"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 403);
+        let r = investigator
+            .post(app.url(&format!("/api/v1/reports/{id}/unseal")))
+            .json(&json!({"reason": "short"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let why = "Interview needed before the disciplinary hearing";
+        let r = investigator
+            .post(app.url(&format!("/api/v1/reports/{id}/unseal")))
+            .json(&json!({"reason": why}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 200);
+        let who: Value = r.json().await.expect("json");
+        assert_eq!(who["username"], me.as_str());
+
+        // She sees who, when and why; and still finds the report as hers.
+        let (_, log) = get_json(
+            &worker,
+            app.url(&format!("/api/v1/reports/{id}/access-log")),
+        )
+        .await;
+        let unsealed = log
+            .as_array()
+            .expect("log")
+            .iter()
+            .find(|e| e["action"] == "report.identity.unseal")
+            .expect("unseal listed")
+            .clone();
+        assert_eq!(unsealed["reason"], why);
+        assert!(
+            unsealed["who"]
+                .as_str()
+                .is_some_and(|w| w.contains(&app.account("investigator").username))
+        );
+        assert!(unsealed["at"].is_string());
+        let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+        assert!(
+            mine.as_array()
+                .expect("list")
+                .iter()
+                .any(|r| r["id"] == id.as_str())
+        );
+        let other = app.login("department_head").await;
+        let (_, theirs) = get_json(&other, app.url("/api/v1/me/reports")).await;
+        assert!(
+            theirs
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|r| r["id"] != id.as_str())
+        );
+    }
+);
+
+both!(bad_reports_are_refused_naming_each_field, |app| {
+    let worker = app.login("worker").await;
+    let mut b = report_body("named", &"x".repeat(20_001));
+    b["types"] = json!([]);
+    b["facility_id"] = json!(uuid::Uuid::now_v7());
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&b)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.expect("problem");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["types", "narrative"]);
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    // A facility that does not exist.
+    let b = json!({"types": ["psychological.threat"], "perpetrator": "patient",
+        "occurred_local": "2025-01-01T10:00", "narrative": "x", "facility_id": uuid::Uuid::now_v7()});
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&b)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    // Over the request limit: 413 as problem+json.
+    let b = report_body("named", &"x".repeat(3 * 1024 * 1024));
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&b)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 413);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .contains("problem+json")
+    );
+});

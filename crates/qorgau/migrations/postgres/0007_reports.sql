@@ -10,3 +10,42 @@ CREATE TABLE calendar_days (
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (country, day)
 );
+
+-- One report. For a confidential report the reporter's account is not in any column: it is
+-- sealed in identity_sealed (platform/crypto.rs, purpose "report.identity"), and owner_tag, an
+-- HMAC of the account under a key kept in the data directory, lets her find her own reports.
+CREATE TABLE reports (
+    id UUID PRIMARY KEY,
+    mode TEXT NOT NULL,               -- named | confidential
+    status TEXT NOT NULL,             -- received | in_triage | closed
+    owner_tag TEXT NOT NULL,
+    reporter_user_id UUID REFERENCES users(id),   -- named reports only
+    reporter_person_id UUID,                      -- named reports only
+    identity_sealed BYTEA,                     -- confidential reports only
+    dedupe_key TEXT NOT NULL UNIQUE,  -- owner tag + Idempotency-Key: exactly once across crashes
+    request_hash TEXT NOT NULL,
+    facility_id UUID NOT NULL REFERENCES facilities(id),
+    department_id UUID REFERENCES departments(id),
+    place TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,      -- UTC microseconds
+    tz TEXT NOT NULL,                 -- the facility's IANA zone when reported
+    occurred_local TEXT NOT NULL,     -- wall clock at the facility, as she gave it
+    shift TEXT,
+    shift_start_date TEXT NOT NULL,
+    weekend BOOLEAN NOT NULL,
+    day_type TEXT NOT NULL,
+    types TEXT NOT NULL,              -- JSON array of taxonomy ids
+    perpetrator TEXT NOT NULL,
+    severity BIGINT NOT NULL,
+    injury BOOLEAN NOT NULL,
+    sick_leave_days BIGINT NOT NULL,
+    psychological_harm BOOLEAN NOT NULL,
+    witnesses TEXT NOT NULL,
+    wishes TEXT NOT NULL,             -- JSON array
+    narrative TEXT NOT NULL,
+    alarm_id UUID,
+    related TEXT NOT NULL,            -- JSON array of earlier report ids
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX reports_owner ON reports(owner_tag, id);
+CREATE INDEX reports_facility ON reports(facility_id, id);

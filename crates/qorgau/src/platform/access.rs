@@ -113,10 +113,14 @@ pub enum Action {
     PanelsManage,
     /// Add or correct days in a country's holiday calendar.
     CalendarManage,
+    /// File an incident report (named or confidential) and follow one's own reports.
+    ReportSubmit,
+    /// Read reports within the scope (every read is audited and shown to the reporter).
+    ReportView,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Action::DirectoryView,
         Action::DirectoryManage,
         Action::PeopleView,
@@ -132,6 +136,8 @@ impl Action {
         Action::AlarmRespond,
         Action::PanelsManage,
         Action::CalendarManage,
+        Action::ReportSubmit,
+        Action::ReportView,
     ];
 
     pub fn code(self) -> &'static str {
@@ -151,6 +157,8 @@ impl Action {
             Action::AlarmRespond => "alarm.respond",
             Action::PanelsManage => "panels.manage",
             Action::CalendarManage => "calendar.manage",
+            Action::ReportSubmit => "report.submit",
+            Action::ReportView => "report.view",
         }
     }
 }
@@ -184,6 +192,9 @@ pub fn grants(role: Role, action: Action) -> bool {
         AlarmRespond => matches!(role, SecurityGuard | FacilityAdmin | SystemAdmin),
         PanelsManage => matches!(role, FacilityAdmin | SystemAdmin),
         CalendarManage => matches!(role, SystemAdmin),
+        ReportSubmit => true,
+        // Handlers only: managers and administrators may be the people reported on.
+        ReportView => matches!(role, Investigator | UnionRep),
     }
 }
 

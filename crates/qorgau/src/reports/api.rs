@@ -1,9 +1,11 @@
-//! Report JSON routes under `/api/v1`: classification of an incident time and the calendars.
+//! Report JSON routes under `/api/v1`: filing and reading reports, classification of an
+//! incident time, and the calendars.
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -16,25 +18,109 @@ use crate::platform::state::AppState;
 use crate::platform::validate::{Check, parse_date};
 use crate::reports::calendar::{self, CalendarDay, CalendarDayInput};
 use crate::reports::classify::{Classification, DayKind, DayType};
+use crate::reports::model::{
+    AccessEntry, Mode, Report, ReportInput, Reporter, SealedIdentity, Status, UnsealInput,
+};
 use crate::reports::service::{self, When};
 use crate::reports::store;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(classify, list_calendar, put_calendar_day, delete_calendar_day),
-    components(schemas(When, Classification, DayType, DayKind, CalendarDay, CalendarDayInput)),
+    paths(submit, own_reports, get_report, report_access_log, unseal, classify, list_calendar,
+        put_calendar_day, delete_calendar_day),
+    components(schemas(When, Classification, DayType, DayKind, CalendarDay, CalendarDayInput,
+        Report, ReportInput, Mode, Status, Reporter, AccessEntry, SealedIdentity, UnsealInput)),
     tags((name = "reports", description = "Incident reports, their classification by shift and calendar, and the country calendars"))
 )]
 pub struct Doc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/reports", post(submit))
+        .route("/api/v1/me/reports", get(own_reports))
+        .route("/api/v1/reports/{id}", get(get_report))
+        .route("/api/v1/reports/{id}/access-log", get(report_access_log))
+        .route("/api/v1/reports/{id}/unseal", post(unseal))
         .route("/api/v1/reports/classify", get(classify))
         .route("/api/v1/calendars/{country}", get(list_calendar))
         .route(
             "/api/v1/calendars/{country}/days/{day}",
             put(put_calendar_day).delete(delete_calendar_day),
         )
+}
+
+/// Files a named or confidential report. With an `Idempotency-Key`, a retry with the same body
+/// returns the first report (200) and the same key with another body gets 422.
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports", request_body = ReportInput,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Report), (status = 200, body = Report), (status = 413, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn submit(
+    State(st): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    input: LateJson<ReportInput>,
+) -> AppResult<(StatusCode, axum::Json<Report>)> {
+    p.require(Action::ReportSubmit)?;
+    let input = input.0?;
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let (r, created) = service::submit(&st, &p, &input, key).await?;
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        axum::Json(r),
+    ))
+}
+
+/// The reports the caller filed, named and confidential, newest first.
+#[utoipa::path(get, path = "/api/v1/me/reports", tag = "reports", responses((status = 200, body = Vec<Report>)))]
+pub async fn own_reports(
+    State(st): State<AppState>,
+    p: Principal,
+) -> AppResult<axum::Json<Vec<Report>>> {
+    p.require(Action::ReportSubmit)?;
+    let tag = service::owner_tag(&st, p.user_id)?;
+    Ok(axum::Json(store::own_reports(&st.db, &tag).await?))
+}
+
+/// One report, for its reporter or a handler in scope; a handler's read is audited and shown
+/// to the reporter.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Report), (status = 404, body = crate::platform::error::ProblemBody)))]
+pub async fn get_report(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Report>> {
+    Ok(axum::Json(service::read(&st, &p, id).await?.0.report))
+}
+
+/// Who among the staff read or acted on the caller's own report, when and why.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/access-log", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<AccessEntry>), (status = 404, body = crate::platform::error::ProblemBody)))]
+pub async fn report_access_log(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<AccessEntry>>> {
+    Ok(axum::Json(service::access_log(&st, &p, id).await?))
+}
+
+/// Opens the sealed identity of a confidential report, stating why; the reporter is shown who,
+/// when and why.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/unseal", tag = "reports", params(("id" = Uuid, Path)), request_body = UnsealInput,
+    responses((status = 200, body = SealedIdentity), (status = 404, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn unseal(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    input: LateJson<UnsealInput>,
+) -> AppResult<axum::Json<SealedIdentity>> {
+    p.require(Action::IdentityUnseal)?;
+    let input = input.0?;
+    Ok(axum::Json(service::unseal(&st, &p, id, &input).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -67,6 +67,18 @@ impl DayType {
             DayType::RestDay => "rest_day",
         }
     }
+
+    pub fn parse(s: &str) -> Option<DayType> {
+        [
+            DayType::WorkingDay,
+            DayType::PublicHoliday,
+            DayType::TransferredDayOff,
+            DayType::PreHoliday,
+            DayType::RestDay,
+        ]
+        .into_iter()
+        .find(|d| d.code() == s)
+    }
 }
 
 /// A country's days that differ from the plain Monday-to-Friday week.

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod calendar;
 pub mod classify;
+pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;

@@ -1,11 +1,15 @@
 //! SQL for reports and the calendars they are classified against.
 
+use uuid::Uuid;
+
 use crate::args;
-use crate::platform::db::{Db, DbResult, Tx};
+use crate::platform::db::{Db, DbResult, Row, Tx};
 use crate::platform::time::Ts;
 use crate::platform::validate::parse_date;
 use crate::reports::calendar::{CalendarDay, CheckedDay, merged};
-use crate::reports::classify::{Calendar, DayKind};
+use crate::reports::classify::{Calendar, Classification, DayKind, DayType};
+use crate::reports::model::{CheckedReport, Mode, Report, Reporter, Status};
+use crate::reports::service::When;
 
 const LOCAL_DAYS: &str =
     "SELECT country, day, kind, name FROM calendar_days WHERE country = $1 ORDER BY day";
@@ -56,4 +60,164 @@ pub async fn put_day(tx: &mut Tx, country: &str, d: &CheckedDay) -> DbResult<()>
 /// Removes an administrator's entry; `false` if there was none.
 pub async fn delete_day(tx: &mut Tx, country: &str, day: &str) -> DbResult<bool> {
     Ok(tx.execute(DELETE_DAY, args![country, day]).await? > 0)
+}
+
+/// A report as stored, with what only the server may use (the owner tag and sealed identity).
+pub struct Stored {
+    pub report: Report,
+    pub owner_tag: String,
+    pub identity_sealed: Option<Vec<u8>>,
+    pub request_hash: String,
+}
+
+/// Everything a new report row holds.
+pub struct NewReport<'a> {
+    pub id: Uuid,
+    pub r: &'a CheckedReport,
+    pub owner_tag: &'a str,
+    pub reporter: Option<&'a Reporter>,
+    pub identity_sealed: Option<Vec<u8>>,
+    pub dedupe_key: &'a str,
+    pub request_hash: &'a str,
+    pub facility_id: Uuid,
+    pub department_id: Option<Uuid>,
+    pub when: &'a When,
+    pub created_at: Ts,
+}
+
+const INSERT_REPORT: &str = "INSERT INTO reports (id, mode, status, owner_tag, reporter_user_id, reporter_person_id, identity_sealed, dedupe_key, request_hash, facility_id, department_id, place, occurred_at, tz, occurred_local, shift, shift_start_date, weekend, day_type, types, perpetrator, severity, injury, sick_leave_days, psychological_harm, witnesses, wishes, narrative, alarm_id, related, created_at) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) ON CONFLICT (dedupe_key) DO NOTHING";
+const BY_ID: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.id = $1";
+const BY_DEDUPE: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.dedupe_key = $1";
+const BY_OWNER: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.owner_tag = $1 ORDER BY r.id DESC LIMIT 200";
+
+/// Inserts unless the dedupe key exists; `false` when it did (the caller reads the first one).
+pub async fn insert_report(tx: &mut Tx, n: &NewReport<'_>) -> DbResult<bool> {
+    let c = &n.when.classification;
+    let rows = tx
+        .execute(
+            INSERT_REPORT,
+            args![
+                n.id,
+                n.r.mode.code(),
+                n.owner_tag,
+                n.reporter.map(|r| r.user_id),
+                n.reporter.and_then(|r| r.person_id),
+                n.identity_sealed.clone(),
+                n.dedupe_key,
+                n.request_hash,
+                n.facility_id,
+                n.department_id,
+                &n.r.place,
+                n.when.at,
+                &n.when.tz,
+                n.when.local.to_string(),
+                c.shift.clone(),
+                c.shift_start_date.to_string(),
+                c.weekend,
+                c.day_type.code(),
+                json(&n.r.types),
+                &n.r.perpetrator,
+                i64::from(n.r.severity),
+                n.r.injury,
+                i64::from(n.r.sick_leave_days),
+                n.r.psychological_harm,
+                &n.r.witnesses,
+                json(&n.r.wishes),
+                &n.r.narrative,
+                n.r.alarm_id,
+                json(&n.r.related),
+                n.created_at
+            ],
+        )
+        .await?;
+    Ok(rows > 0)
+}
+
+/// JSON text of a list column.
+fn json<T: serde::Serialize>(v: &[T]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn stored(r: &Row) -> DbResult<Stored> {
+    let list = |col: &str| -> DbResult<Vec<String>> {
+        Ok(serde_json::from_str(&r.get::<String>(col)?).unwrap_or_default())
+    };
+    let mode = Mode::parse(&r.get::<String>("mode")?).unwrap_or(Mode::Confidential);
+    let user: Option<Uuid> = r.get("reporter_user_id")?;
+    let reporter = match (mode, user) {
+        (Mode::Named, Some(user_id)) => Some(Reporter {
+            user_id,
+            username: r
+                .get::<Option<String>>("reporter_username")?
+                .unwrap_or_default(),
+            person_id: r.get("reporter_person_id")?,
+        }),
+        _ => None,
+    };
+    let local: String = r.get("occurred_local")?;
+    let shift_start: String = r.get("shift_start_date")?;
+    let local: jiff::civil::DateTime = local.parse().unwrap_or_default();
+    let classification = Classification {
+        shift: r.get("shift")?,
+        shift_start_date: parse_date(&shift_start).unwrap_or(local.date()),
+        weekend: r.get("weekend")?,
+        day_type: DayType::parse(&r.get::<String>("day_type")?).unwrap_or(DayType::WorkingDay),
+    };
+    let related: Vec<Uuid> = serde_json::from_str(&r.get::<String>("related")?).unwrap_or_default();
+    Ok(Stored {
+        report: Report {
+            id: r.get("id")?,
+            mode,
+            status: Status::parse(&r.get::<String>("status")?).unwrap_or(Status::Received),
+            reporter,
+            types: list("types")?,
+            perpetrator: r.get("perpetrator")?,
+            severity: u8::try_from(r.get::<i64>("severity")?).unwrap_or(0),
+            injury: r.get("injury")?,
+            sick_leave_days: u32::try_from(r.get::<i64>("sick_leave_days")?).unwrap_or(0),
+            psychological_harm: r.get("psychological_harm")?,
+            witnesses: r.get("witnesses")?,
+            facility_id: r.get("facility_id")?,
+            department_id: r.get("department_id")?,
+            place: r.get("place")?,
+            when: When {
+                at: r.ts("occurred_at")?,
+                tz: r.get("tz")?,
+                local,
+                classification,
+            },
+            wishes: list("wishes")?,
+            narrative: r.get("narrative")?,
+            alarm_id: r.get("alarm_id")?,
+            related,
+            created_at: r.ts("created_at")?,
+        },
+        owner_tag: r.get("owner_tag")?,
+        identity_sealed: r.get("identity_sealed")?,
+        request_hash: r.get("request_hash")?,
+    })
+}
+
+pub async fn report_by_id(db: &Db, id: Uuid) -> DbResult<Option<Stored>> {
+    db.fetch_optional(BY_ID, args![id])
+        .await?
+        .as_ref()
+        .map(stored)
+        .transpose()
+}
+
+pub async fn report_by_dedupe(tx: &mut Tx, key: &str) -> DbResult<Option<Stored>> {
+    tx.fetch_optional(BY_DEDUPE, args![key])
+        .await?
+        .as_ref()
+        .map(stored)
+        .transpose()
+}
+
+pub async fn own_reports(db: &Db, owner_tag: &str) -> DbResult<Vec<Report>> {
+    db.fetch_all(BY_OWNER, args![owner_tag])
+        .await?
+        .iter()
+        .map(|r| stored(r).map(|s| s.report))
+        .collect()
 }
