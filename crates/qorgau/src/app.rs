@@ -199,6 +199,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
         db,
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
+        receipt_throttle: Throttle::new(10, Duration::from_secs(600)),
         metrics: install_metrics(),
         listeners: Default::default(),
     }))

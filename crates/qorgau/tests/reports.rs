@@ -534,3 +534,311 @@ both!(bad_reports_are_refused_naming_each_field, |app| {
             .contains("problem+json")
     );
 });
+
+const PAYLOAD: &str = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+
+fn escaped(html: &str) {
+    assert!(!html.contains("<script>alert"), "raw script on the page");
+    assert!(!html.contains("<img src=x"), "raw tag on the page");
+    assert!(html.contains("&#60;script&#62;alert("), "shown as text");
+}
+
+both!(the_report_pages_file_show_and_escape, |app| {
+    let worker = app.login("worker").await;
+    for (lang, word) in [
+        ("kk", "Оқиға"),
+        ("ru", "инцидент"),
+        ("ky", "Окуя"),
+        ("en", "Report an incident"),
+    ] {
+        let r = worker
+            .get(app.url("/reports/new"))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.expect("body");
+        assert!(html.contains(word), "{lang}");
+        assert!(html.contains("name=\"narrative\""));
+    }
+    // Errors name their fields.
+    let r = worker
+        .post(app.url("/reports/new"))
+        .form(&[("mode", "named"), ("narrative", "")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    for f in [
+        "types-error",
+        "perpetrator-error",
+        "occurred_local-error",
+        "narrative-error",
+    ] {
+        assert!(html.contains(f), "{f}");
+    }
+    let r = worker
+        .post(app.url("/reports/new"))
+        .form(&[
+            ("mode", "named"),
+            ("types", "physical.assault"),
+            ("types", "psychological.threat"),
+            ("perpetrator", "patient"),
+            ("occurred_local", "2024-03-23T12:00"),
+            ("narrative", PAYLOAD),
+            ("witnesses", PAYLOAD),
+            ("severity", "1"),
+            ("wishes", "police"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        to.starts_with("/reports/") && to.ends_with("?done=filed"),
+        "{to}"
+    );
+    let id = to
+        .trim_start_matches("/reports/")
+        .trim_end_matches("?done=filed")
+        .to_owned();
+
+    let page = |c: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move {
+            let r = c
+                .get(url)
+                .header("accept-language", "en")
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.expect("body")
+        }
+    };
+    let html = page(worker.clone(), format!("/reports/{id}")).await;
+    escaped(&html);
+    assert!(html.contains("Public holiday"), "Nauryz on a Saturday");
+    assert!(html.contains("<code>day</code>"));
+    assert!(html.contains("No staff member has read this report yet."));
+
+    let investigator = app.login("investigator").await;
+    let staff = page(investigator.clone(), format!("/reports/{id}")).await;
+    escaped(&staff);
+    assert!(staff.contains(&app.account("worker").username));
+    assert!(!staff.contains("Who has looked at this report"));
+
+    let html = page(worker.clone(), format!("/reports/{id}")).await;
+    assert!(html.contains("Read the report"));
+    assert!(html.contains(&app.account("investigator").username));
+
+    let list = page(worker.clone(), "/reports".into()).await;
+    assert!(list.contains(&format!("/reports/{id}")));
+    let home = page(worker.clone(), "/".into()).await;
+    assert!(home.contains("href=\"/reports\""));
+
+    let other = app.login("security_guard").await;
+    let r = other
+        .get(app.url(&format!("/reports/{id}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 404);
+});
+
+fn anonymous_body(facility: &str, passphrase: &str) -> Value {
+    let mut b = report_body("", "A visitor grabbed me in the corridor");
+    b["facility_id"] = json!(facility);
+    b["passphrase"] = json!(passphrase);
+    b
+}
+
+both!(
+    an_anonymous_report_keeps_nothing_that_identifies_her,
+    |app| {
+        let facility = app.demo_facility().await;
+        let anon = app.client();
+        let r = anon
+            .post(app.url("/api/v1/reports/anonymous"))
+            .header("user-agent", "UA-CANARY-7731")
+            .header("x-forwarded-for", "203.0.113.77")
+            .header("x-real-ip", "198.51.100.23")
+            .header("idempotency-key", "anon-1")
+            .json(&anonymous_body(&facility, ""))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let receipt: Value = r.json().await.expect("json");
+        let receipt = receipt["receipt"].as_str().expect("receipt").to_owned();
+        assert_eq!(receipt.len(), 16);
+        assert!(receipt.bytes().all(|b| b.is_ascii_digit()));
+
+        // Back with the receipt, typed in groups.
+        let grouped = format!(
+            "{} {} {} {}",
+            &receipt[..4],
+            &receipt[4..8],
+            &receipt[8..12],
+            &receipt[12..]
+        );
+        let r = anon
+            .post(app.url("/api/v1/reports/anonymous/lookup"))
+            .json(&json!({"receipt": grouped}))
+            .send()
+            .await
+            .expect("lookup");
+        assert_eq!(r.status(), 200);
+        let rep: Value = r.json().await.expect("json");
+        assert_eq!(rep["mode"], "anonymous");
+        assert!(rep["reporter"].is_null());
+        assert_eq!(rep["when"]["classification"]["day_type"], "public_holiday");
+        let created = rep["created_at"].as_str().expect("created");
+        assert!(
+            created.ends_with("T00:00:00Z"),
+            "kept to the day: {created}"
+        );
+        let id = rep["id"].as_str().expect("id").to_owned();
+        assert_eq!(
+            uuid::Uuid::parse_str(&id).expect("uuid").get_version_num(),
+            4,
+            "no time in the id"
+        );
+
+        // Nothing in any table holds the receipt, the address, the user agent or forwarded headers,
+        // and the idempotency store kept no answer with the receipt.
+        let dump = dump_text(&app).await;
+        for canary in [
+            receipt.as_str(),
+            "UA-CANARY-7731",
+            "203.0.113.77",
+            "198.51.100.23",
+            "127.0.0.1",
+        ] {
+            // PostgreSQL prints BYTEA columns as hex.
+            let hex: String = canary.bytes().map(|b| format!("{b:02x}")).collect();
+            assert!(
+                !dump.contains(canary) && !dump.contains(&hex),
+                "{canary} stored"
+            );
+        }
+
+        // Handlers in scope see it and nobody behind it.
+        let investigator = app.login("investigator").await;
+        let (s, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert_eq!(s, 200);
+        assert!(seen["reporter"].is_null());
+    }
+);
+
+/// Everything the server stored: on SQLite every file in the data directory (database, WAL and
+/// anything else written there, free pages included); on PostgreSQL every row of every table.
+async fn dump_text(app: &TestApp) -> String {
+    use qorgau::platform::db::Backend;
+    let mut out = String::new();
+    if app.db.backend() == Backend::Sqlite {
+        fn walk(dir: &std::path::Path, out: &mut String) {
+            for e in std::fs::read_dir(dir).expect("dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+        }
+        walk(&app.data_dir, &mut out);
+        assert!(
+            out.contains("A visitor grabbed me"),
+            "the dump sees the report"
+        );
+        return out;
+    }
+    let tables = app
+        .db
+        .fetch_all(
+            "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema()",
+            vec![],
+        )
+        .await
+        .expect("tables");
+    for row in tables {
+        let t: String = row.get("t").expect("name");
+        let sql: &'static str =
+            Box::leak(format!("SELECT CAST(x AS TEXT) AS j FROM \"{t}\" x").into_boxed_str());
+        for r in app.db.fetch_all(sql, vec![]).await.expect("rows") {
+            out.push_str(&r.get::<String>("j").expect("text"));
+            out.push('\n');
+        }
+    }
+    assert!(
+        out.contains("A visitor grabbed me"),
+        "the dump sees the report"
+    );
+    out
+}
+
+both!(wrong_receipts_answer_404_alike_then_429, |app| {
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, "blue heron at dawn"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let receipt: Value = r.json().await.expect("json");
+    let receipt = receipt["receipt"].as_str().expect("receipt").to_owned();
+    let lookup = |receipt: String, passphrase: &'static str| {
+        let anon = anon.clone();
+        let url = app.url("/api/v1/reports/anonymous/lookup");
+        async move {
+            anon.post(url)
+                .json(&json!({"receipt": receipt, "passphrase": passphrase}))
+                .send()
+                .await
+                .expect("lookup")
+        }
+    };
+    // With its passphrase it opens.
+    assert_eq!(
+        lookup(receipt.clone(), "blue heron at dawn").await.status(),
+        200
+    );
+    // Malformed, wrong, and right-without-passphrase all look the same.
+    let wrong = if receipt.starts_with('9') { "1" } else { "9" }.to_owned() + &receipt[1..];
+    let mut bodies = vec![];
+    for (rc, pass) in [
+        ("12".to_owned(), ""),
+        ("abcdabcdabcdabcd".to_owned(), ""),
+        (wrong.clone(), "blue heron at dawn"),
+        (receipt.clone(), ""),
+        (receipt.clone(), "grey heron"),
+    ] {
+        let r = lookup(rc, pass).await;
+        assert_eq!(r.status(), 404);
+        let mut b: Value = r.json().await.expect("problem");
+        b.as_object_mut().map(|o| o.remove("instance"));
+        bodies.push(b);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    // Ten failures in all from this address; the next is refused even with the right receipt.
+    for _ in 0..5 {
+        assert_eq!(lookup(wrong.clone(), "").await.status(), 404);
+    }
+    let r = lookup(receipt.clone(), "blue heron at dawn").await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=600).contains(&wait));
+});

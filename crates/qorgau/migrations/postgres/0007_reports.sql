@@ -16,7 +16,7 @@ CREATE TABLE calendar_days (
 -- HMAC of the account under a key kept in the data directory, lets her find her own reports.
 CREATE TABLE reports (
     id UUID PRIMARY KEY,
-    mode TEXT NOT NULL,               -- named | confidential
+    mode TEXT NOT NULL,               -- named | confidential | anonymous
     status TEXT NOT NULL,             -- received | in_triage | closed
     owner_tag TEXT NOT NULL,
     reporter_user_id UUID REFERENCES users(id),   -- named reports only
@@ -45,7 +45,11 @@ CREATE TABLE reports (
     narrative TEXT NOT NULL,
     alarm_id UUID,
     related TEXT NOT NULL,            -- JSON array of earlier report ids
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,       -- anonymous reports: the day only (UTC midnight)
+    -- Anonymous reports: HMAC of the 16-digit receipt under a key in the data directory, and an
+    -- argon2 hash of the optional passphrase. Neither the receipt nor any address is stored.
+    receipt_hash TEXT UNIQUE,
+    passphrase_hash TEXT
 );
 CREATE INDEX reports_owner ON reports(owner_tag, id);
 CREATE INDEX reports_facility ON reports(facility_id, id);

@@ -1,8 +1,10 @@
 //! Report JSON routes under `/api/v1`: filing and reading reports, classification of an
 //! incident time, and the calendars.
 
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -19,17 +21,18 @@ use crate::platform::validate::{Check, parse_date};
 use crate::reports::calendar::{self, CalendarDay, CalendarDayInput};
 use crate::reports::classify::{Classification, DayKind, DayType};
 use crate::reports::model::{
-    AccessEntry, Mode, Report, ReportInput, Reporter, SealedIdentity, Status, UnsealInput,
+    AccessEntry, AnonymousInput, Mode, Receipt, ReceiptLookup, Report, ReportInput, Reporter,
+    SealedIdentity, Status, UnsealInput,
 };
 use crate::reports::service::{self, When};
 use crate::reports::store;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(submit, own_reports, get_report, report_access_log, unseal, classify, list_calendar,
+    paths(submit, submit_anonymous, lookup_anonymous, own_reports, get_report, report_access_log, unseal, classify, list_calendar,
         put_calendar_day, delete_calendar_day),
     components(schemas(When, Classification, DayType, DayKind, CalendarDay, CalendarDayInput,
-        Report, ReportInput, Mode, Status, Reporter, AccessEntry, SealedIdentity, UnsealInput)),
+        Report, ReportInput, Mode, Status, Reporter, AccessEntry, SealedIdentity, UnsealInput, AnonymousInput, Receipt, ReceiptLookup)),
     tags((name = "reports", description = "Incident reports, their classification by shift and calendar, and the country calendars"))
 )]
 pub struct Doc;
@@ -37,6 +40,8 @@ pub struct Doc;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/reports", post(submit))
+        .route("/api/v1/reports/anonymous", post(submit_anonymous))
+        .route("/api/v1/reports/anonymous/lookup", post(lookup_anonymous))
         .route("/api/v1/me/reports", get(own_reports))
         .route("/api/v1/reports/{id}", get(get_report))
         .route("/api/v1/reports/{id}/access-log", get(report_access_log))
@@ -72,6 +77,40 @@ pub async fn submit(
         },
         axum::Json(r),
     ))
+}
+
+/// Files a report without an account. Nothing that identifies the sender is kept: no address,
+/// user agent or forwarded-address header is read or logged, and the filing time is kept to the
+/// day. The 16-digit receipt in the answer is shown this once. `Idempotency-Key` is ignored
+/// here, because a stored answer would hold the receipt.
+#[utoipa::path(post, path = "/api/v1/reports/anonymous", tag = "reports", request_body = AnonymousInput,
+    security(()),
+    responses((status = 201, body = Receipt), (status = 413, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn submit_anonymous(
+    State(st): State<AppState>,
+    input: LateJson<AnonymousInput>,
+) -> AppResult<(StatusCode, axum::Json<Receipt>)> {
+    let input = input.0?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(service::submit_anonymous(&st, &input).await?),
+    ))
+}
+
+/// An anonymous report by its receipt (in the body, never in a URL that could be logged). A
+/// wrong or malformed receipt or passphrase answers 404 alike; after 10 failures from one
+/// address in 10 minutes the next answer 429 with Retry-After. Addresses are counted in memory
+/// only.
+#[utoipa::path(post, path = "/api/v1/reports/anonymous/lookup", tag = "reports", request_body = ReceiptLookup,
+    security(()),
+    responses((status = 200, body = Report), (status = 404, body = crate::platform::error::ProblemBody), (status = 429, body = crate::platform::error::ProblemBody)))]
+pub async fn lookup_anonymous(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    input: LateJson<ReceiptLookup>,
+) -> AppResult<axum::Json<Report>> {
+    let q = input.0?;
+    Ok(axum::Json(service::by_receipt(&st, addr.ip(), &q).await?))
 }
 
 /// The reports the caller filed, named and confidential, newest first.

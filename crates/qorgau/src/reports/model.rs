@@ -24,6 +24,8 @@ pub enum Mode {
     Named,
     /// The identity is sealed; an investigator may unseal it, stating why, and she is told.
     Confidential,
+    /// No account; she comes back with a receipt.
+    Anonymous,
 }
 
 impl Mode {
@@ -31,10 +33,11 @@ impl Mode {
         match self {
             Mode::Named => "named",
             Mode::Confidential => "confidential",
+            Mode::Anonymous => "anonymous",
         }
     }
     pub fn parse(s: &str) -> Option<Mode> {
-        [Mode::Named, Mode::Confidential]
+        [Mode::Named, Mode::Confidential, Mode::Anonymous]
             .into_iter()
             .find(|m| m.code() == s)
     }
@@ -166,10 +169,11 @@ impl ReportInput {
     /// by the caller.
     pub fn check(&self, c: &mut Check) -> Option<CheckedReport> {
         let t = &*TAXONOMY;
+        // Anonymous reports come through their own route, which sets the mode itself.
         let mode = if self.mode.trim().is_empty() {
             Some(Mode::Named)
         } else {
-            Mode::parse(self.mode.trim())
+            Mode::parse(self.mode.trim()).filter(|m| *m != Mode::Anonymous)
         };
         if mode.is_none() {
             c.fail("mode", "err-choice");
@@ -238,6 +242,52 @@ impl ReportInput {
             related,
         })
     }
+}
+
+/// An anonymous report: the report itself and, optionally, a passphrase she adds to her receipt.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AnonymousInput {
+    #[serde(flatten)]
+    pub report: ReportInput,
+    pub passphrase: String,
+}
+
+/// The only time the receipt is shown.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Receipt {
+    /// 16 digits; keep it: nobody, not even the handlers, can tell it to you again.
+    pub receipt: String,
+}
+
+/// Coming back to an anonymous report.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ReceiptLookup {
+    pub receipt: String,
+    pub passphrase: String,
+}
+
+/// The digits of a receipt as typed (spaces and dashes allowed), or `None` if it cannot be one.
+pub fn normalise_receipt(s: &str) -> Option<String> {
+    let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (digits.len() == 16 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// A receipt shown in groups of four, easier to copy by hand.
+pub fn format_receipt(digits: &str) -> String {
+    digits
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The start of the UTC day: an anonymous report keeps no finer time of filing.
+pub fn day_of(t: Ts) -> Ts {
+    const DAY: i64 = 86_400_000_000;
+    Ts::from_micros(t.micros().div_euclid(DAY) * DAY)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -410,6 +460,40 @@ mod tests {
                 "related"
             ]
         );
+    }
+
+    #[test]
+    fn receipts_are_sixteen_digits_however_typed() {
+        assert_eq!(
+            normalise_receipt("1234 5678-9012 3456").as_deref(),
+            Some("1234567890123456")
+        );
+        for bad in [
+            "",
+            "123456789012345",
+            "12345678901234567",
+            "1234 5678 9012 345x",
+            "１２３４５６７８９０１２３４５６",
+        ] {
+            assert_eq!(normalise_receipt(bad), None, "{bad}");
+        }
+        assert_eq!(format_receipt("1234567890123456"), "1234 5678 9012 3456");
+    }
+
+    #[test]
+    fn filing_time_is_kept_to_the_day() {
+        let t = Ts::try_from("2026-11-23T19:55:41.123Z".to_owned()).expect("valid");
+        assert_eq!(day_of(t).rfc3339(), "2026-11-23T00:00:00Z");
+        assert_eq!(day_of(day_of(t)), day_of(t));
+    }
+
+    #[test]
+    fn the_account_route_does_not_take_anonymous_reports() {
+        let mut c = Check::new();
+        let mut i = good();
+        i.mode = "anonymous".into();
+        assert!(i.check(&mut c).is_none());
+        assert_eq!(c.errors[0].field, "mode");
     }
 
     #[test]

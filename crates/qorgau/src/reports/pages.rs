@@ -1,4 +1,5 @@
-//! Report pages: the calendar an administrator extends.
+//! Report pages: the form, her reports and each report's page with its classification and
+//! access log, and the calendar an administrator extends.
 
 use std::collections::HashMap;
 
@@ -15,12 +16,19 @@ use crate::platform::extract::{Form, LateJson, Query};
 use crate::platform::i18n::Tr;
 use crate::platform::state::AppState;
 use crate::platform::web::{Ctx, PageCtx, render};
+use uuid::Uuid;
+
 use crate::reports::api;
 use crate::reports::calendar::{self, CalendarDayInput};
 use crate::reports::classify::DayKind;
+use crate::reports::model::{AccessEntry, Mode, Report, ReportInput, TAXONOMY, WISHES};
+use crate::reports::service::{self, Reader};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/reports", get(list_page))
+        .route("/reports/new", get(new_page).post(new_submit))
+        .route("/reports/{id}", get(report_page))
         .route(
             "/admin/calendars/{country}",
             get(calendar_page).post(calendar_put),
@@ -203,4 +211,337 @@ async fn calendar_delete(
         code.to_ascii_uppercase()
     ))
     .into_response())
+}
+
+// ----------------------------------------------------------------------------------- reports
+
+/// A choice on the form: value, label, chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, chosen: &[String]) -> Vec<Choice> {
+    items
+        .map(|(v, label)| Choice {
+            value: v.to_owned(),
+            label,
+            checked: chosen.iter().any(|c| c == v),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "reports/new.html")]
+struct NewPage {
+    page: PageCtx,
+    modes: Vec<Choice>,
+    types: Vec<Choice>,
+    perpetrators: Vec<Choice>,
+    severities: Vec<Choice>,
+    places: Vec<Choice>,
+    wishes: Vec<Choice>,
+    input: ReportInput,
+    sick_leave: String,
+    errors: Vec<FieldError>,
+}
+
+impl NewPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn new_view(ctx: &Ctx, input: ReportInput, errors: Vec<FieldError>) -> NewPage {
+    let tr = ctx.tr;
+    let lang = tr.lang;
+    let t = &*TAXONOMY;
+    let one = |s: &str| vec![s.to_owned()];
+    let mode = if input.mode.is_empty() {
+        Mode::Named.code().to_owned()
+    } else {
+        input.mode.clone()
+    };
+    NewPage {
+        page: PageCtx::new(ctx, "rep-new-title"),
+        modes: choices(
+            [Mode::Named, Mode::Confidential]
+                .iter()
+                .map(|m| (m.code(), tr.t(&format!("rep-mode-{}", m.code())))),
+            &one(&mode),
+        ),
+        types: choices(
+            t.incident_types
+                .iter()
+                .map(|x| (x.id.as_str(), x.name(lang).to_owned())),
+            &input.types,
+        ),
+        perpetrators: choices(
+            t.perpetrators
+                .iter()
+                .map(|x| (x.id.as_str(), x.name(lang).to_owned())),
+            &one(&input.perpetrator),
+        ),
+        severities: choices(
+            t.severities.iter().enumerate().map(|(i, x)| {
+                (
+                    ["0", "1", "2", "3", "4", "5"]
+                        .get(i)
+                        .copied()
+                        .unwrap_or("0"),
+                    x.name(lang).to_owned(),
+                )
+            }),
+            &one(&input.severity.unwrap_or(0).to_string()),
+        ),
+        places: choices(
+            t.places
+                .iter()
+                .map(|x| (x.id.as_str(), x.name(lang).to_owned())),
+            &one(&input.place),
+        ),
+        wishes: choices(
+            WISHES.iter().map(|w| (*w, tr.t(&format!("rep-wish-{w}")))),
+            &input.wishes,
+        ),
+        sick_leave: input
+            .sick_leave_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        input,
+        errors,
+    }
+}
+
+async fn new_page(ctx: Ctx, p: Principal) -> AppResult<Response> {
+    p.require(Action::ReportSubmit)?;
+    Ok(render(&new_view(&ctx, ReportInput::default(), vec![])))
+}
+
+/// The form's fields; repeated names (types, wishes) come as several pairs.
+async fn new_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let many = |k: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let mut errors = vec![];
+    let mut number = |k: &str| -> Option<u32> {
+        let v = one(k);
+        let v = v.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let n = v.parse().ok();
+        if n.is_none() {
+            errors.push(FieldError::new(k, "err-invalid"));
+        }
+        n
+    };
+    let severity = number("severity").map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+    let sick_leave_days = number("sick_leave_days");
+    let input = ReportInput {
+        mode: one("mode"),
+        types: many("types"),
+        perpetrator: one("perpetrator"),
+        severity,
+        injury: one("injury") == "true",
+        sick_leave_days,
+        psychological_harm: one("psychological_harm") == "true",
+        witnesses: one("witnesses"),
+        facility_id: None,
+        department_id: None,
+        place: one("place"),
+        occurred_local: one("occurred_local"),
+        wishes: many("wishes"),
+        narrative: one("narrative"),
+        alarm_id: None,
+        related: vec![],
+    };
+    let r = if errors.is_empty() {
+        service::submit(&st, &p, &input, None).await
+    } else {
+        Err(AppError::Validation(errors))
+    };
+    match r {
+        Ok((report, _)) => {
+            Ok(Redirect::to(&format!("/reports/{}?done=filed", report.id)).into_response())
+        }
+        Err(AppError::Validation(mut errors)) => {
+            translate_errors(ctx.tr, &mut errors);
+            Ok(crate::platform::web::render_status(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &new_view(&ctx, input, errors),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A report as pages show it: names instead of ids.
+pub struct ReportView {
+    pub id: Uuid,
+    pub mode: String,
+    pub status: String,
+    pub reporter: Option<String>,
+    pub types: Vec<String>,
+    pub perpetrator: String,
+    pub severity: String,
+    pub injury: bool,
+    pub sick_leave_days: u32,
+    pub psychological_harm: bool,
+    pub witnesses: String,
+    pub place: String,
+    pub local: String,
+    pub tz: String,
+    pub shift: String,
+    pub shift_start_date: String,
+    pub weekend: bool,
+    pub day_type: String,
+    pub wishes: Vec<String>,
+    pub narrative: String,
+    pub created: String,
+}
+
+fn term_name(list: &[crate::reports::model::Term], id: &str, tr: Tr) -> String {
+    list.iter()
+        .find(|t| t.id == id)
+        .map_or_else(|| id.to_owned(), |t| t.name(tr.lang).to_owned())
+}
+
+fn report_view(r: &Report, tr: Tr) -> ReportView {
+    let t = &*TAXONOMY;
+    let c = &r.when.classification;
+    ReportView {
+        id: r.id,
+        mode: tr.t(&format!("rep-mode-{}", r.mode.code())),
+        status: tr.t(&format!("rep-status-{}", r.status.code())),
+        reporter: r.reporter.as_ref().map(|x| x.username.clone()),
+        types: r
+            .types
+            .iter()
+            .map(|x| term_name(&t.incident_types, x, tr))
+            .collect(),
+        perpetrator: term_name(&t.perpetrators, &r.perpetrator, tr),
+        severity: t
+            .severities
+            .get(usize::from(r.severity))
+            .map(|x| x.name(tr.lang).to_owned())
+            .unwrap_or_default(),
+        injury: r.injury,
+        sick_leave_days: r.sick_leave_days,
+        psychological_harm: r.psychological_harm,
+        witnesses: r.witnesses.clone(),
+        place: if r.place.is_empty() {
+            String::new()
+        } else {
+            term_name(&t.places, &r.place, tr)
+        },
+        local: r.when.local.strftime("%Y-%m-%d %H:%M").to_string(),
+        tz: r.when.tz.clone(),
+        shift: c.shift.clone().unwrap_or_default(),
+        shift_start_date: c.shift_start_date.to_string(),
+        weekend: c.weekend,
+        day_type: tr.t(&format!("rep-day-{}", c.day_type.code())),
+        wishes: r
+            .wishes
+            .iter()
+            .map(|w| tr.t(&format!("rep-wish-{w}")))
+            .collect(),
+        narrative: r.narrative.clone(),
+        created: r.created_at.local(&r.when.tz),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/list.html")]
+struct ListPage {
+    page: PageCtx,
+    reports: Vec<ReportView>,
+}
+
+async fn list_page(State(st): State<AppState>, ctx: Ctx, p: Principal) -> AppResult<Response> {
+    let reports = api::own_reports(State(st), p).await?.0;
+    Ok(render(&ListPage {
+        page: PageCtx::new(&ctx, "rep-list-title"),
+        reports: reports.iter().map(|r| report_view(r, ctx.tr)).collect(),
+    }))
+}
+
+pub struct LogRow {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports/show.html")]
+struct ShowPage {
+    page: PageCtx,
+    r: ReportView,
+    owner: bool,
+    sealed: bool,
+    log: Vec<LogRow>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ShowQuery {
+    done: String,
+}
+
+async fn report_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let (s, reader) = service::read(&st, &p, id).await?;
+    let owner = matches!(reader, Reader::Owner);
+    let tz = s.report.when.tz.clone();
+    let log: Vec<AccessEntry> = if owner {
+        service::access_log(&st, &p, id).await?
+    } else {
+        vec![]
+    };
+    let tr = ctx.tr;
+    let mut page = PageCtx::new(&ctx, "rep-show-title");
+    if q.done == "filed" {
+        page = page.with_flash("rep-done-filed");
+    }
+    Ok(render(&ShowPage {
+        page,
+        sealed: s.report.mode == Mode::Confidential,
+        r: report_view(&s.report, tr),
+        owner,
+        log: log
+            .into_iter()
+            .map(|e| LogRow {
+                at: e.at.local(&tz),
+                action: tr.t(&format!("rep-log-{}", e.action.replace('.', "-"))),
+                who: e.who,
+                reason: e.reason.unwrap_or_default(),
+            })
+            .collect(),
+    }))
 }

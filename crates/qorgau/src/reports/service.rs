@@ -1,6 +1,8 @@
 //! Report rules that need the database: classification against the facility's shifts and the
 //! country's calendar as administrators keep it, filing, reading with its audit, and unsealing.
 
+use std::net::IpAddr;
+
 use jiff::civil::DateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,7 +18,8 @@ use crate::platform::time::Ts;
 use crate::platform::validate::Check;
 use crate::reports::classify::{Classification, ShiftSpan, classify, instant_of};
 use crate::reports::model::{
-    AccessEntry, Mode, Report, ReportInput, Reporter, SealedIdentity, UnsealInput,
+    AccessEntry, AnonymousInput, CheckedReport, Mode, Receipt, ReceiptLookup, Report, ReportInput,
+    Reporter, SealedIdentity, UnsealInput, day_of, normalise_receipt,
 };
 use crate::reports::store;
 
@@ -52,22 +55,107 @@ pub async fn when_at(db: &Db, f: &Facility, local: DateTime) -> AppResult<When> 
     })
 }
 
-/// The HMAC key for owner tags, kept in the data directory apart from the database, so that a
-/// database dump cannot link a confidential report to an account.
-fn owner_key(st: &AppState) -> AppResult<[u8; 32]> {
-    crate::platform::keys::load_or_create(&st.cfg.data_dir, "report-owner")
-        .map_err(|e| AppError::Internal(e.to_string()))
+/// HMAC-SHA256 under a key kept in the data directory apart from the database, so that a
+/// database dump can neither link a confidential report to an account nor test receipts.
+fn keyed(st: &AppState, key_name: &str, parts: &[&[u8]]) -> AppResult<String> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let key = crate::platform::keys::load_or_create(&st.cfg.data_dir, key_name)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    for p in parts {
+        mac.update(p);
+    }
+    Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Lets an account find its own reports without any column naming it.
 pub fn owner_tag(st: &AppState, user: Uuid) -> AppResult<String> {
-    use hmac::{Hmac, KeyInit, Mac};
-    let key = owner_key(st)?;
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    mac.update(b"owner:");
-    mac.update(user.as_bytes());
-    Ok(hex::encode(mac.finalize().into_bytes()))
+    keyed(st, "report-owner", &[b"owner:", user.as_bytes()])
+}
+
+fn receipt_hash(st: &AppState, digits: &str) -> AppResult<String> {
+    keyed(st, "report-receipt", &[b"receipt:", digits.as_bytes()])
+}
+
+/// Files an anonymous report: no account, no address, no user agent, the filing time kept to
+/// the day, an id that carries no time (v4), and no audit entry, whose timestamp would date
+/// it to the microsecond. Answers the receipt, shown this once.
+pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResult<Receipt> {
+    let mut report = input.report.clone();
+    report.mode = String::new();
+    let mut c = Check::new();
+    let passphrase = c.text("passphrase", &input.passphrase, 0, 200);
+    c.done()?;
+    let (mut r, f, when) = prepare(st, &report, None).await?;
+    r.mode = Mode::Anonymous;
+    let digits = {
+        use rand::Rng;
+        format!(
+            "{:016}",
+            rand::rng().random_range(0..10_000_000_000_000_000u64)
+        )
+    };
+    let hash = receipt_hash(st, &digits)?;
+    let passphrase_hash = if passphrase.is_empty() {
+        None
+    } else {
+        let p = passphrase.clone();
+        Some(
+            tokio::task::spawn_blocking(move || crate::platform::auth::password::hash(&p))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??,
+        )
+    };
+    let mut tx = st.db.begin().await?;
+    store::insert_report(
+        &mut tx,
+        &store::NewReport {
+            id: Uuid::new_v4(),
+            r: &r,
+            owner_tag: &hash,
+            reporter: None,
+            identity_sealed: None,
+            dedupe_key: &format!("anonymous:{}", Uuid::new_v4()),
+            request_hash: "",
+            facility_id: f.id,
+            department_id: report.department_id,
+            when: &when,
+            created_at: day_of(Ts::now()),
+            receipt_hash: Some(&hash),
+            passphrase_hash,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Receipt { receipt: digits })
+}
+
+/// An anonymous report by its receipt (and passphrase, if she set one). Every wrong or
+/// malformed receipt answers 404 alike and counts against the address, in memory only.
+pub async fn by_receipt(st: &AppState, addr: IpAddr, q: &ReceiptLookup) -> AppResult<Report> {
+    if let Some(wait) = st.receipt_throttle.blocked(&addr) {
+        return Err(AppError::TooMany { retry_after: wait });
+    }
+    let found = match normalise_receipt(&q.receipt) {
+        Some(digits) => store::report_by_receipt(&st.db, &receipt_hash(st, &digits)?).await?,
+        None => None,
+    };
+    let ok = match &found {
+        Some((_, Some(phc))) => {
+            crate::platform::auth::password::verify_async(q.passphrase.clone(), Some(phc.clone()))
+                .await
+        }
+        Some((_, None)) => q.passphrase.is_empty(),
+        None => false,
+    };
+    match found {
+        Some((s, _)) if ok => Ok(s.report),
+        _ => {
+            st.receipt_throttle.fail(addr);
+            Err(AppError::NotFound)
+        }
+    }
 }
 
 pub const IDENTITY_PURPOSE: &str = "report.identity";
@@ -88,21 +176,16 @@ async fn own_facility(st: &AppState, p: &Principal) -> AppResult<Option<Uuid>> {
     })
 }
 
-/// Files a report exactly once per Idempotency-Key: a retry with the same body gets the first
-/// report (`false`), another body under the same key is refused with 422.
-pub async fn submit(
+/// Checks a report's fields and places it: the facility (the given one, else `default`), its
+/// department, and the classified time.
+async fn prepare(
     st: &AppState,
-    p: &Principal,
     input: &ReportInput,
-    idempotency_key: Option<&str>,
-) -> AppResult<(Report, bool)> {
-    p.require(Action::ReportSubmit)?;
+    default: Option<Uuid>,
+) -> AppResult<(CheckedReport, Facility, When)> {
     let mut c = Check::new();
     let checked = input.check(&mut c);
-    let facility_id = match input.facility_id {
-        Some(f) => Some(f),
-        None => own_facility(st, p).await?,
-    };
+    let facility_id = input.facility_id.or(default);
     if facility_id.is_none() {
         c.fail("facility_id", "err-required");
     }
@@ -123,6 +206,23 @@ pub async fn submit(
         return Err(AppError::field("department_id", "err-choice"));
     }
     let when = when_at(&st.db, &f, r.occurred_local).await?;
+    Ok((r, f, when))
+}
+
+/// Files a report exactly once per Idempotency-Key: a retry with the same body gets the first
+/// report (`false`), another body under the same key is refused with 422.
+pub async fn submit(
+    st: &AppState,
+    p: &Principal,
+    input: &ReportInput,
+    idempotency_key: Option<&str>,
+) -> AppResult<(Report, bool)> {
+    p.require(Action::ReportSubmit)?;
+    let own = match input.facility_id {
+        Some(_) => None,
+        None => own_facility(st, p).await?,
+    };
+    let (r, f, when) = prepare(st, input, own).await?;
     let tag = owner_tag(st, p.user_id)?;
     let request_hash = {
         use sha2::Digest;
@@ -159,6 +259,7 @@ pub async fn submit(
                 None,
             )
         }
+        Mode::Anonymous => return Err(AppError::field("mode", "err-choice")),
     };
     let id = Uuid::now_v7();
     let mut tx = st.db.begin().await?;
@@ -176,6 +277,8 @@ pub async fn submit(
             department_id: input.department_id,
             when: &when,
             created_at: Ts::now(),
+            receipt_hash: None,
+            passphrase_hash: None,
         },
     )
     .await?;
@@ -300,4 +403,58 @@ pub async fn unseal(
     .await?;
     tx.commit().await?;
     Ok(who)
+}
+
+/// A report draft from a resolved alarm, for the alarm's "report this" link: the place and the
+/// time of the press in the facility's zone, and the link to the alarm. What happened is hers to
+/// say, so types, perpetrator and narrative stay empty.
+pub fn draft_from_alarm(alarm: &crate::alarms::model::Alarm, tz: &str) -> ReportInput {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let local = crate::reports::classify::local_of(alarm.pressed_at.timestamp(), &zone);
+    ReportInput {
+        facility_id: Some(alarm.facility_id),
+        department_id: alarm.department_id,
+        occurred_local: local.strftime("%Y-%m-%dT%H:%M").to_string(),
+        alarm_id: Some(alarm.id),
+        ..ReportInput::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarms::model::{Alarm, Kind, Source, State};
+
+    #[test]
+    fn an_alarm_draft_carries_place_local_time_and_link() {
+        let alarm = Alarm {
+            id: Uuid::now_v7(),
+            facility_id: Uuid::now_v7(),
+            department_id: Some(Uuid::now_v7()),
+            source: Source::Phone,
+            source_ref: "demo.worker".into(),
+            kind: Kind::Panic,
+            state: State::Resolved,
+            outcome: None,
+            room: "112".into(),
+            floor: "1".into(),
+            lat: None,
+            lon: None,
+            silent: false,
+            pressed_by: None,
+            pressed_at: Ts::try_from("2024-03-20T22:00:00Z".to_owned()).expect("valid"),
+            received_at: Ts::now(),
+            acked_at: None,
+            on_scene_at: None,
+            resolved_at: None,
+            escalation_level: 0,
+            region_id: "KZ-75".into(),
+        };
+        let d = draft_from_alarm(&alarm, "Asia/Almaty");
+        assert_eq!(d.occurred_local, "2024-03-21T03:00");
+        assert_eq!(d.alarm_id, Some(alarm.id));
+        assert_eq!(d.facility_id, Some(alarm.facility_id));
+        assert_eq!(d.department_id, alarm.department_id);
+        assert!(d.types.is_empty() && d.narrative.is_empty());
+    }
 }

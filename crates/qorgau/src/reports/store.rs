@@ -83,11 +83,15 @@ pub struct NewReport<'a> {
     pub department_id: Option<Uuid>,
     pub when: &'a When,
     pub created_at: Ts,
+    pub receipt_hash: Option<&'a str>,
+    pub passphrase_hash: Option<String>,
 }
 
-const INSERT_REPORT: &str = "INSERT INTO reports (id, mode, status, owner_tag, reporter_user_id, reporter_person_id, identity_sealed, dedupe_key, request_hash, facility_id, department_id, place, occurred_at, tz, occurred_local, shift, shift_start_date, weekend, day_type, types, perpetrator, severity, injury, sick_leave_days, psychological_harm, witnesses, wishes, narrative, alarm_id, related, created_at) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) ON CONFLICT (dedupe_key) DO NOTHING";
+const INSERT_REPORT: &str = "INSERT INTO reports (id, mode, status, owner_tag, reporter_user_id, reporter_person_id, identity_sealed, dedupe_key, request_hash, facility_id, department_id, place, occurred_at, tz, occurred_local, shift, shift_start_date, weekend, day_type, types, perpetrator, severity, injury, sick_leave_days, psychological_harm, witnesses, wishes, narrative, alarm_id, related, created_at, receipt_hash, passphrase_hash) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) ON CONFLICT (dedupe_key) DO NOTHING";
 const BY_ID: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.id = $1";
 const BY_DEDUPE: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.dedupe_key = $1";
+const BY_RECEIPT: &str =
+    "SELECT r.*, NULL AS reporter_username FROM reports r WHERE r.receipt_hash = $1";
 const BY_OWNER: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.owner_tag = $1 ORDER BY r.id DESC LIMIT 200";
 
 /// Inserts unless the dedupe key exists; `false` when it did (the caller reads the first one).
@@ -126,7 +130,9 @@ pub async fn insert_report(tx: &mut Tx, n: &NewReport<'_>) -> DbResult<bool> {
                 &n.r.narrative,
                 n.r.alarm_id,
                 json(&n.r.related),
-                n.created_at
+                n.created_at,
+                n.receipt_hash,
+                n.passphrase_hash.clone()
             ],
         )
         .await?;
@@ -220,4 +226,12 @@ pub async fn own_reports(db: &Db, owner_tag: &str) -> DbResult<Vec<Report>> {
         .iter()
         .map(|r| stored(r).map(|s| s.report))
         .collect()
+}
+
+/// An anonymous report and its passphrase hash, if any.
+pub async fn report_by_receipt(db: &Db, hash: &str) -> DbResult<Option<(Stored, Option<String>)>> {
+    match db.fetch_optional(BY_RECEIPT, args![hash]).await? {
+        Some(r) => Ok(Some((stored(&r)?, r.get("passphrase_hash")?))),
+        None => Ok(None),
+    }
 }
