@@ -842,3 +842,84 @@ both!(wrong_receipts_answer_404_alike_then_429, |app| {
         .expect("seconds");
     assert!((1..=600).contains(&wait));
 });
+
+both!(
+    the_anonymous_pages_file_and_reopen_without_an_account,
+    |app| {
+        let facility = app.demo_facility().await;
+        let anon = app.client();
+        for lang in ["kk", "ru", "ky", "en"] {
+            let r = anon
+                .get(app.url("/report-anonymously"))
+                .header("accept-language", lang)
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(r.status(), 200, "{lang}");
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            let html = r.text().await.expect("body");
+            assert!(
+                html.contains(&format!("value=\"{facility}\"")),
+                "facilities offered"
+            );
+            assert!(!html.contains("name=\"mode\""));
+        }
+        let r = anon
+            .post(app.url("/report-anonymously"))
+            .header("accept-language", "en")
+            .form(&[
+                ("facility_id", facility.as_str()),
+                ("types", "psychological.sexual_harassment"),
+                ("perpetrator", "colleague"),
+                ("occurred_local", "2025-03-20T10:00"),
+                ("narrative", PAYLOAD),
+                ("witnesses", PAYLOAD),
+                ("passphrase", "river stones"),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let html = r.text().await.expect("body");
+        let start = html.find("<code>").expect("receipt shown") + 6;
+        let receipt: String = html[start..start + 19].to_owned();
+        assert_eq!(receipt.replace(' ', "").len(), 16, "{receipt}");
+
+        let r = anon
+            .post(app.url("/report-anonymously/lookup"))
+            .header("accept-language", "en")
+            .form(&[
+                ("receipt", receipt.as_str()),
+                ("passphrase", "river stones"),
+            ])
+            .send()
+            .await
+            .expect("lookup");
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.expect("body");
+        escaped(&html);
+        assert!(
+            html.contains("Pre-holiday day"),
+            "20 March 2025, the eve of Nauryz"
+        );
+        assert!(html.contains("Who has looked at this report"));
+
+        let r = anon
+            .post(app.url("/report-anonymously/lookup"))
+            .form(&[("receipt", receipt.as_str()), ("passphrase", "")])
+            .send()
+            .await
+            .expect("lookup");
+        assert_eq!(r.status(), 404);
+        let r = anon
+            .post(app.url("/report-anonymously"))
+            .form(&[("facility_id", ""), ("narrative", "x")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.expect("body");
+        assert!(html.contains("facility_id-error"));
+    }
+);

@@ -30,6 +30,14 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/new", get(new_page).post(new_submit))
         .route("/reports/{id}", get(report_page))
         .route(
+            "/report-anonymously",
+            get(anonymous_page).post(anonymous_submit),
+        )
+        .route(
+            "/report-anonymously/lookup",
+            get(lookup_page).post(lookup_submit),
+        )
+        .route(
             "/admin/calendars/{country}",
             get(calendar_page).post(calendar_put),
         )
@@ -245,6 +253,9 @@ struct NewPage {
     input: ReportInput,
     sick_leave: String,
     errors: Vec<FieldError>,
+    /// The anonymous form: no mode, a facility to choose, a passphrase, another address.
+    anonymous: bool,
+    facilities: Vec<Choice>,
 }
 
 impl NewPage {
@@ -314,6 +325,8 @@ fn new_view(ctx: &Ctx, input: ReportInput, errors: Vec<FieldError>) -> NewPage {
             .unwrap_or_default(),
         input,
         errors,
+        anonymous: false,
+        facilities: vec![],
     }
 }
 
@@ -323,12 +336,7 @@ async fn new_page(ctx: Ctx, p: Principal) -> AppResult<Response> {
 }
 
 /// The form's fields; repeated names (types, wishes) come as several pairs.
-async fn new_submit(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    p: Principal,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
+fn form_input(pairs: &[(String, String)]) -> (ReportInput, Vec<FieldError>) {
     let one = |k: &str| {
         pairs
             .iter()
@@ -367,7 +375,7 @@ async fn new_submit(
         sick_leave_days,
         psychological_harm: one("psychological_harm") == "true",
         witnesses: one("witnesses"),
-        facility_id: None,
+        facility_id: Uuid::parse_str(one("facility_id").trim()).ok(),
         department_id: None,
         place: one("place"),
         occurred_local: one("occurred_local"),
@@ -376,6 +384,16 @@ async fn new_submit(
         alarm_id: None,
         related: vec![],
     };
+    (input, errors)
+}
+
+async fn new_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (input, errors) = form_input(&pairs);
     let r = if errors.is_empty() {
         service::submit(&st, &p, &input, None).await
     } else {
@@ -493,6 +511,17 @@ pub struct LogRow {
     pub reason: String,
 }
 
+fn log_rows(log: Vec<AccessEntry>, tz: &str, tr: Tr) -> Vec<LogRow> {
+    log.into_iter()
+        .map(|e| LogRow {
+            at: e.at.local(tz),
+            action: tr.t(&format!("rep-log-{}", e.action.replace('.', "-"))),
+            who: e.who,
+            reason: e.reason.unwrap_or_default(),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "reports/show.html")]
 struct ShowPage {
@@ -534,14 +563,139 @@ async fn report_page(
         sealed: s.report.mode == Mode::Confidential,
         r: report_view(&s.report, tr),
         owner,
-        log: log
-            .into_iter()
-            .map(|e| LogRow {
-                at: e.at.local(&tz),
-                action: tr.t(&format!("rep-log-{}", e.action.replace('.', "-"))),
-                who: e.who,
-                reason: e.reason.unwrap_or_default(),
-            })
-            .collect(),
+        log: log_rows(log, &tz, tr),
     }))
+}
+
+// ------------------------------------------------------------------------- anonymous reports
+
+async fn anonymous_view(
+    st: &AppState,
+    ctx: &Ctx,
+    input: ReportInput,
+    errors: Vec<FieldError>,
+) -> AppResult<NewPage> {
+    let mut view = new_view(ctx, input, errors);
+    view.page = PageCtx::new(ctx, "rep-anon-title");
+    view.anonymous = true;
+    let chosen = view
+        .input
+        .facility_id
+        .map(|f| vec![f.to_string()])
+        .unwrap_or_default();
+    let list = crate::directory::store::facilities(&st.db, None, None, None, false, 2000).await?;
+    view.facilities = list
+        .iter()
+        .map(|f| Choice {
+            value: f.id.to_string(),
+            label: f.name.clone(),
+            checked: chosen.contains(&f.id.to_string()),
+        })
+        .collect();
+    Ok(view)
+}
+
+/// Pages an anonymous reporter sees must not stay in a shared browser's cache.
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+async fn anonymous_page(State(st): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    Ok(no_store(render(
+        &anonymous_view(&st, &ctx, ReportInput::default(), vec![]).await?,
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "reports/receipt.html")]
+struct ReceiptPage {
+    page: PageCtx,
+    receipt: String,
+}
+
+async fn anonymous_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (input, errors) = form_input(&pairs);
+    let passphrase = pairs
+        .iter()
+        .find(|(n, _)| n == "passphrase")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let r = if errors.is_empty() {
+        service::submit_anonymous(
+            &st,
+            &crate::reports::model::AnonymousInput {
+                report: input.clone(),
+                passphrase,
+            },
+        )
+        .await
+    } else {
+        Err(AppError::Validation(errors))
+    };
+    match r {
+        Ok(receipt) => Ok(no_store(render(&ReceiptPage {
+            page: PageCtx::new(&ctx, "rep-anon-title"),
+            receipt: crate::reports::model::format_receipt(&receipt.receipt),
+        }))),
+        Err(AppError::Validation(mut errors)) => {
+            translate_errors(ctx.tr, &mut errors);
+            Ok(no_store(crate::platform::web::render_status(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &anonymous_view(&st, &ctx, input, errors).await?,
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/lookup.html")]
+struct LookupPage {
+    page: PageCtx,
+    not_found: bool,
+}
+
+async fn lookup_page(ctx: Ctx) -> Response {
+    no_store(render(&LookupPage {
+        page: PageCtx::new(&ctx, "rep-lookup-title"),
+        not_found: false,
+    }))
+}
+
+async fn lookup_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Form(q): Form<crate::reports::model::ReceiptLookup>,
+) -> AppResult<Response> {
+    match service::by_receipt(&st, addr.ip(), &q).await {
+        Ok(report) => {
+            let tr = ctx.tr;
+            let tz = report.when.tz.clone();
+            let log = service::staff_entries(&st, report.id, None).await?;
+            Ok(no_store(render(&ShowPage {
+                page: PageCtx::new(&ctx, "rep-show-title"),
+                sealed: false,
+                r: report_view(&report, tr),
+                owner: true,
+                log: log_rows(log, &tz, tr),
+            })))
+        }
+        Err(AppError::NotFound) => Ok(no_store(crate::platform::web::render_status(
+            axum::http::StatusCode::NOT_FOUND,
+            &LookupPage {
+                page: PageCtx::new(&ctx, "rep-lookup-title"),
+                not_found: true,
+            },
+        ))),
+        Err(e) => Err(e),
+    }
 }

@@ -352,14 +352,23 @@ pub async fn access_log(st: &AppState, p: &Principal, id: Uuid) -> AppResult<Vec
     if !matches!(reader, Reader::Owner) {
         return Err(AppError::NotFound);
     }
+    staff_entries(st, s.report.id, Some(p.user_id)).await
+}
+
+/// The staff reads and actions on a report, leaving out the reporter's own.
+pub async fn staff_entries(
+    st: &AppState,
+    id: Uuid,
+    reporter: Option<Uuid>,
+) -> AppResult<Vec<AccessEntry>> {
     let f = audit::Filter {
-        object_id: Some(s.report.id.to_string()),
+        object_id: Some(id.to_string()),
         ..Default::default()
     };
     Ok(audit::list(&st.db, &f, 500)
         .await?
         .into_iter()
-        .filter(|e| e.object_type == "report" && e.actor_id.is_some_and(|a| a != p.user_id))
+        .filter(|e| e.object_type == "report" && e.actor_id.is_some_and(|a| Some(a) != reporter))
         .map(|e| AccessEntry {
             at: e.at,
             who: e.actor,
