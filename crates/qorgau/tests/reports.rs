@@ -695,7 +695,8 @@ both!(
             .await
             .expect("lookup");
         assert_eq!(r.status(), 200);
-        let rep: Value = r.json().await.expect("json");
+        let view: Value = r.json().await.expect("json");
+        let rep = view["report"].clone();
         assert_eq!(rep["mode"], "anonymous");
         assert!(rep["reporter"].is_null());
         assert_eq!(rep["when"]["classification"]["day_type"], "public_holiday");
@@ -923,3 +924,125 @@ both!(
         assert!(html.contains("facility_id-error"));
     }
 );
+
+both!(messages_go_both_ways_named_and_anonymous, |app| {
+    let worker = app.login("worker").await;
+    let investigator = app.login("investigator").await;
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&report_body(
+            "confidential",
+            "He waits for me after the night shift",
+        ))
+        .send()
+        .await
+        .expect("post");
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let url = app.url(&format!("/api/v1/reports/{id}/messages"));
+    let r = investigator
+        .post(&url)
+        .json(&json!({"body": "Can you tell us which days he came?"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let r = worker
+        .post(&url)
+        .json(&json!({"body": "Mondays and <b>Thursdays</b>"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let r = worker
+        .post(&url)
+        .json(&json!({"body": ""}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let (_, msgs) = get_json(&investigator, url.clone()).await;
+    let msgs = msgs.as_array().expect("list").clone();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0]["seq"], 1);
+    assert_eq!(msgs[0]["from_reporter"], false);
+    assert!(
+        msgs[0]["author"]
+            .as_str()
+            .is_some_and(|a| a.contains("investigator"))
+    );
+    assert_eq!(msgs[1]["from_reporter"], true);
+    assert!(
+        msgs[1]["author"].is_null(),
+        "a confidential reporter's message names nobody"
+    );
+    // Outside the report's handlers and reporter: 404.
+    let guard = app.login("security_guard").await;
+    let r = guard
+        .post(&url)
+        .json(&json!({"body": "hi"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 404);
+
+    // Anonymous: both ways with the receipt.
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, ""))
+        .send()
+        .await
+        .expect("post");
+    let receipt = r.json::<Value>().await.expect("json")["receipt"]
+        .as_str()
+        .expect("r")
+        .to_owned();
+    let view: Value = anon
+        .post(app.url("/api/v1/reports/anonymous/messages"))
+        .json(&json!({"receipt": receipt, "body": "I can describe him"}))
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let aid = view["report"]["id"].as_str().expect("id").to_owned();
+    let at = view["messages"][0]["at"].as_str().expect("at");
+    assert!(at.ends_with("T00:00:00Z"), "kept to the day: {at}");
+    let r = investigator
+        .post(app.url(&format!("/api/v1/reports/{aid}/messages")))
+        .json(&json!({"body": "Please do, we are listening."}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let view: Value = anon
+        .post(app.url("/api/v1/reports/anonymous/lookup"))
+        .json(&json!({"receipt": receipt}))
+        .send()
+        .await
+        .expect("lookup")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["messages"].as_array().expect("list").len(), 2);
+    assert_eq!(view["messages"][1]["body"], "Please do, we are listening.");
+    assert!(
+        view["access_log"]
+            .as_array()
+            .expect("log")
+            .iter()
+            .any(|e| e["action"] == "report.read")
+    );
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous/messages"))
+        .json(&json!({"receipt": "0000000000000000", "body": "x"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 404);
+});

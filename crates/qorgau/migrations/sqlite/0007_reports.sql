@@ -53,3 +53,15 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_owner ON reports(owner_tag, id);
 CREATE INDEX reports_facility ON reports(facility_id, id);
+
+-- Messages between the reporter and the handlers, in order (seq per report). A message from an
+-- anonymous reporter keeps only the day it was sent.
+CREATE TABLE report_messages (
+    report_id BLOB NOT NULL REFERENCES reports(id),
+    seq BIGINT NOT NULL,
+    from_reporter INTEGER NOT NULL,
+    author TEXT,                      -- staff username and role; NULL for the reporter
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (report_id, seq)
+);

@@ -21,18 +21,20 @@ use crate::platform::validate::{Check, parse_date};
 use crate::reports::calendar::{self, CalendarDay, CalendarDayInput};
 use crate::reports::classify::{Classification, DayKind, DayType};
 use crate::reports::model::{
-    AccessEntry, AnonymousInput, Mode, Receipt, ReceiptLookup, Report, ReportInput, Reporter,
-    SealedIdentity, Status, UnsealInput,
+    AccessEntry, AnonymousInput, AnonymousMessage, AnonymousView, Message, MessageInput, Mode,
+    Receipt, ReceiptLookup, Report, ReportInput, Reporter, SealedIdentity, Status, UnsealInput,
 };
 use crate::reports::service::{self, When};
 use crate::reports::store;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(submit, submit_anonymous, lookup_anonymous, own_reports, get_report, report_access_log, unseal, classify, list_calendar,
+    paths(submit, submit_anonymous, lookup_anonymous, anonymous_message, own_reports,
+        list_messages, post_message, get_report, report_access_log, unseal, classify, list_calendar,
         put_calendar_day, delete_calendar_day),
     components(schemas(When, Classification, DayType, DayKind, CalendarDay, CalendarDayInput,
-        Report, ReportInput, Mode, Status, Reporter, AccessEntry, SealedIdentity, UnsealInput, AnonymousInput, Receipt, ReceiptLookup)),
+        Report, ReportInput, Mode, Status, Reporter, AccessEntry, SealedIdentity, UnsealInput, AnonymousInput, Receipt, ReceiptLookup,
+        Message, MessageInput, AnonymousMessage, AnonymousView)),
     tags((name = "reports", description = "Incident reports, their classification by shift and calendar, and the country calendars"))
 )]
 pub struct Doc;
@@ -42,6 +44,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports", post(submit))
         .route("/api/v1/reports/anonymous", post(submit_anonymous))
         .route("/api/v1/reports/anonymous/lookup", post(lookup_anonymous))
+        .route(
+            "/api/v1/reports/anonymous/messages",
+            post(anonymous_message),
+        )
+        .route(
+            "/api/v1/reports/{id}/messages",
+            get(list_messages).post(post_message),
+        )
         .route("/api/v1/me/reports", get(own_reports))
         .route("/api/v1/reports/{id}", get(get_report))
         .route("/api/v1/reports/{id}/access-log", get(report_access_log))
@@ -103,14 +113,59 @@ pub async fn submit_anonymous(
 /// only.
 #[utoipa::path(post, path = "/api/v1/reports/anonymous/lookup", tag = "reports", request_body = ReceiptLookup,
     security(()),
-    responses((status = 200, body = Report), (status = 404, body = crate::platform::error::ProblemBody), (status = 429, body = crate::platform::error::ProblemBody)))]
+    responses((status = 200, body = AnonymousView), (status = 404, body = crate::platform::error::ProblemBody), (status = 429, body = crate::platform::error::ProblemBody)))]
 pub async fn lookup_anonymous(
     State(st): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     input: LateJson<ReceiptLookup>,
-) -> AppResult<axum::Json<Report>> {
+) -> AppResult<axum::Json<AnonymousView>> {
     let q = input.0?;
-    Ok(axum::Json(service::by_receipt(&st, addr.ip(), &q).await?))
+    let report = service::by_receipt(&st, addr.ip(), &q).await?;
+    Ok(axum::Json(service::anonymous_view(&st, report).await?))
+}
+
+/// An anonymous reporter's message to the handlers, with her receipt; answers her view. Counts
+/// against the same lookup limit.
+#[utoipa::path(post, path = "/api/v1/reports/anonymous/messages", tag = "reports", request_body = AnonymousMessage,
+    security(()),
+    responses((status = 200, body = AnonymousView), (status = 404, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody), (status = 429, body = crate::platform::error::ProblemBody)))]
+pub async fn anonymous_message(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    input: LateJson<AnonymousMessage>,
+) -> AppResult<axum::Json<AnonymousView>> {
+    let m = input.0?;
+    Ok(axum::Json(
+        service::post_anonymous_message(&st, addr.ip(), &m).await?,
+    ))
+}
+
+/// The messages between the reporter and the handlers (a handler's read is audited).
+#[utoipa::path(get, path = "/api/v1/reports/{id}/messages", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Message>), (status = 404, body = crate::platform::error::ProblemBody)))]
+pub async fn list_messages(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<Message>>> {
+    service::read(&st, &p, id).await?;
+    Ok(axum::Json(store::messages(&st.db, id).await?))
+}
+
+/// A message to the other side: from the reporter to the handlers, or from a handler in scope
+/// to the reporter. Answers all messages.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/messages", tag = "reports", params(("id" = Uuid, Path)), request_body = MessageInput,
+    responses((status = 200, body = Vec<Message>), (status = 404, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+pub async fn post_message(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    input: LateJson<MessageInput>,
+) -> AppResult<axum::Json<Vec<Message>>> {
+    let input = input.0?;
+    Ok(axum::Json(
+        service::post_message(&st, &p, id, &input).await?,
+    ))
 }
 
 /// The reports the caller filed, named and confidential, newest first.

@@ -348,6 +348,44 @@ pub struct Report {
     pub created_at: Ts,
 }
 
+/// A message between the reporter and the handlers.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Message {
+    pub seq: i64,
+    pub from_reporter: bool,
+    /// Staff member's username and role; absent for the reporter.
+    pub author: Option<String>,
+    pub body: String,
+    /// For an anonymous reporter's messages, the day only.
+    #[schema(value_type = String)]
+    pub at: Ts,
+}
+
+pub const MESSAGE_MAX: usize = 5_000;
+
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct MessageInput {
+    pub body: String,
+}
+
+/// A message from an anonymous reporter: her receipt (and passphrase) with it.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AnonymousMessage {
+    pub receipt: String,
+    pub passphrase: String,
+    pub body: String,
+}
+
+/// What an anonymous reporter sees with her receipt.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AnonymousView {
+    pub report: Report,
+    pub messages: Vec<Message>,
+    pub access_log: Vec<AccessEntry>,
+}
+
 /// One staff read or action on a report, as the reporter sees it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AccessEntry {

@@ -18,8 +18,9 @@ use crate::platform::time::Ts;
 use crate::platform::validate::Check;
 use crate::reports::classify::{Classification, ShiftSpan, classify, instant_of};
 use crate::reports::model::{
-    AccessEntry, AnonymousInput, CheckedReport, Mode, Receipt, ReceiptLookup, Report, ReportInput,
-    Reporter, SealedIdentity, UnsealInput, day_of, normalise_receipt,
+    AccessEntry, AnonymousInput, AnonymousMessage, AnonymousView, CheckedReport, MESSAGE_MAX,
+    Message, MessageInput, Mode, Receipt, ReceiptLookup, Report, ReportInput, Reporter,
+    SealedIdentity, UnsealInput, day_of, normalise_receipt,
 };
 use crate::reports::store;
 
@@ -131,6 +132,67 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
     Ok(Receipt { receipt: digits })
 }
 
+/// Adds a message to a report: from its reporter (named or confidential: no author is stored
+/// either way), or from a handler in scope (audited, with the author's name and role).
+pub async fn post_message(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &MessageInput,
+) -> AppResult<Vec<Message>> {
+    let (s, reader) = read(st, p, id).await?;
+    let mut c = Check::new();
+    let body = c.text("body", &input.body, 1, MESSAGE_MAX);
+    c.done()?;
+    let mut tx = st.db.begin().await?;
+    match reader {
+        Reader::Owner => {
+            store::add_message(&mut tx, id, None, &body, Ts::now()).await?;
+            let actor = match s.report.mode {
+                Mode::Named => Actor::of(p),
+                _ => confidential_actor(),
+            };
+            audit::append(&mut tx, &actor, Event::new("report.message", "report", id)).await?;
+        }
+        Reader::Staff => {
+            let actor = Actor::of(p);
+            store::add_message(&mut tx, id, Some(&actor.label), &body, Ts::now()).await?;
+            audit::append(&mut tx, &actor, Event::new("report.message", "report", id)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(store::messages(&st.db, id).await?)
+}
+
+/// An anonymous reporter's message, with her receipt; kept to the day, never audited.
+pub async fn post_anonymous_message(
+    st: &AppState,
+    addr: IpAddr,
+    m: &AnonymousMessage,
+) -> AppResult<AnonymousView> {
+    let lookup = ReceiptLookup {
+        receipt: m.receipt.clone(),
+        passphrase: m.passphrase.clone(),
+    };
+    let report = by_receipt(st, addr, &lookup).await?;
+    let mut c = Check::new();
+    let body = c.text("body", &m.body, 1, MESSAGE_MAX);
+    c.done()?;
+    let mut tx = st.db.begin().await?;
+    store::add_message(&mut tx, report.id, None, &body, day_of(Ts::now())).await?;
+    tx.commit().await?;
+    anonymous_view(st, report).await
+}
+
+/// Her anonymous report with its messages and the staff reads.
+pub async fn anonymous_view(st: &AppState, report: Report) -> AppResult<AnonymousView> {
+    Ok(AnonymousView {
+        messages: store::messages(&st.db, report.id).await?,
+        access_log: staff_entries(st, report.id, None).await?,
+        report,
+    })
+}
+
 /// An anonymous report by its receipt (and passphrase, if she set one). Every wrong or
 /// malformed receipt answers 404 alike and counts against the address, in memory only.
 pub async fn by_receipt(st: &AppState, addr: IpAddr, q: &ReceiptLookup) -> AppResult<Report> {
@@ -174,6 +236,14 @@ async fn own_facility(st: &AppState, p: &Principal) -> AppResult<Option<Uuid>> {
             None => None,
         },
     })
+}
+
+/// The audit actor for a confidential reporter: no account id, no name.
+fn confidential_actor() -> Actor {
+    Actor {
+        id: None,
+        label: "confidential reporter".into(),
+    }
 }
 
 /// Checks a report's fields and places it: the facility (the given one, else `default`), its
@@ -248,10 +318,7 @@ pub async fn submit(
             })
             .map_err(|e| AppError::Internal(e.to_string()))?;
             // The audit log must not name her either.
-            let actor = Actor {
-                id: None,
-                label: "confidential reporter".into(),
-            };
+            let actor = confidential_actor();
             (
                 None,
                 Some(st.sealer.seal_str(IDENTITY_PURPOSE, &plain)),

@@ -8,7 +8,7 @@ use crate::platform::time::Ts;
 use crate::platform::validate::parse_date;
 use crate::reports::calendar::{CalendarDay, CheckedDay, merged};
 use crate::reports::classify::{Calendar, Classification, DayKind, DayType};
-use crate::reports::model::{CheckedReport, Mode, Report, Reporter, Status};
+use crate::reports::model::{CheckedReport, Message, Mode, Report, Reporter, Status};
 use crate::reports::service::When;
 
 const LOCAL_DAYS: &str =
@@ -234,4 +234,38 @@ pub async fn report_by_receipt(db: &Db, hash: &str) -> DbResult<Option<(Stored, 
         Some(r) => Ok(Some((stored(&r)?, r.get("passphrase_hash")?))),
         None => Ok(None),
     }
+}
+
+const ADD_MESSAGE: &str = "INSERT INTO report_messages (report_id, seq, from_reporter, author, body, created_at) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM report_messages WHERE report_id = $1";
+const MESSAGES: &str = "SELECT seq, from_reporter, author, body, created_at FROM report_messages WHERE report_id = $1 ORDER BY seq LIMIT 1000";
+
+pub async fn add_message(
+    tx: &mut Tx,
+    report: Uuid,
+    author: Option<&str>,
+    body: &str,
+    at: Ts,
+) -> DbResult<()> {
+    tx.execute(
+        ADD_MESSAGE,
+        args![report, author.is_none(), author, body, at],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn messages(db: &Db, report: Uuid) -> DbResult<Vec<Message>> {
+    db.fetch_all(MESSAGES, args![report])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Message {
+                seq: r.get("seq")?,
+                from_reporter: r.get("from_reporter")?,
+                author: r.get("author")?,
+                body: r.get("body")?,
+                at: r.ts("created_at")?,
+            })
+        })
+        .collect()
 }
