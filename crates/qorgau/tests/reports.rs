@@ -1046,3 +1046,73 @@ both!(messages_go_both_ways_named_and_anonymous, |app| {
         .expect("post");
     assert_eq!(r.status(), 404);
 });
+
+both!(messages_on_the_pages_are_text, |app| {
+    let worker = app.login("worker").await;
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&report_body("named", "Pushed"))
+        .send()
+        .await
+        .expect("post");
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = worker
+        .post(app.url(&format!("/reports/{id}/messages")))
+        .form(&[("body", PAYLOAD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let investigator = app.login("investigator").await;
+    let html = investigator
+        .get(app.url(&format!("/reports/{id}")))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    escaped(&html);
+
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    let receipt = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, ""))
+        .send()
+        .await
+        .expect("post")
+        .json::<Value>()
+        .await
+        .expect("json")["receipt"]
+        .as_str()
+        .expect("receipt")
+        .to_owned();
+    let r = anon
+        .post(app.url("/report-anonymously/messages"))
+        .form(&[
+            ("receipt", receipt.as_str()),
+            ("passphrase", ""),
+            ("body", PAYLOAD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("body");
+    escaped(&html);
+    let r = anon
+        .post(app.url("/report-anonymously/messages"))
+        .form(&[
+            ("receipt", "1111222233334444"),
+            ("passphrase", ""),
+            ("body", "x"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 404);
+});

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::reports::api;
 use crate::reports::calendar::{self, CalendarDayInput};
 use crate::reports::classify::DayKind;
-use crate::reports::model::{AccessEntry, Mode, Report, ReportInput, TAXONOMY, WISHES};
+use crate::reports::model::{AccessEntry, Message, Mode, Report, ReportInput, TAXONOMY, WISHES};
 use crate::reports::service::{self, Reader};
 
 pub fn routes() -> Router<AppState> {
@@ -29,6 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/reports", get(list_page))
         .route("/reports/new", get(new_page).post(new_submit))
         .route("/reports/{id}", get(report_page))
+        .route("/reports/{id}/messages", post(message_submit))
+        .route(
+            "/report-anonymously/messages",
+            post(anonymous_message_submit),
+        )
         .route(
             "/report-anonymously",
             get(anonymous_page).post(anonymous_submit),
@@ -530,6 +535,28 @@ struct ShowPage {
     owner: bool,
     sealed: bool,
     log: Vec<LogRow>,
+    messages: Vec<MessageRow>,
+    /// Where the message form posts, and what it carries hidden (an anonymous receipt).
+    message_action: String,
+    hidden: Vec<(&'static str, String)>,
+}
+
+pub struct MessageRow {
+    pub from_reporter: bool,
+    pub author: String,
+    pub at: String,
+    pub body: String,
+}
+
+fn message_rows(m: Vec<Message>, tz: &str, tr: Tr) -> Vec<MessageRow> {
+    m.into_iter()
+        .map(|m| MessageRow {
+            from_reporter: m.from_reporter,
+            author: m.author.unwrap_or_else(|| tr.t("rep-msg-reporter")),
+            at: m.at.local(tz),
+            body: m.body,
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -558,12 +585,16 @@ async fn report_page(
     if q.done == "filed" {
         page = page.with_flash("rep-done-filed");
     }
+    let messages = crate::reports::store::messages(&st.db, id).await?;
     Ok(render(&ShowPage {
         page,
         sealed: s.report.mode == Mode::Confidential,
         r: report_view(&s.report, tr),
         owner,
         log: log_rows(log, &tz, tr),
+        messages: message_rows(messages, &tz, tr),
+        message_action: format!("/reports/{id}/messages"),
+        hidden: vec![],
     }))
 }
 
@@ -678,16 +709,8 @@ async fn lookup_submit(
 ) -> AppResult<Response> {
     match service::by_receipt(&st, addr.ip(), &q).await {
         Ok(report) => {
-            let tr = ctx.tr;
-            let tz = report.when.tz.clone();
-            let log = service::staff_entries(&st, report.id, None).await?;
-            Ok(no_store(render(&ShowPage {
-                page: PageCtx::new(&ctx, "rep-show-title"),
-                sealed: false,
-                r: report_view(&report, tr),
-                owner: true,
-                log: log_rows(log, &tz, tr),
-            })))
+            let view = service::anonymous_view(&st, report).await?;
+            Ok(no_store(render(&anonymous_show(&ctx, view, &q))))
         }
         Err(AppError::NotFound) => Ok(no_store(crate::platform::web::render_status(
             axum::http::StatusCode::NOT_FOUND,
@@ -698,4 +721,63 @@ async fn lookup_submit(
         ))),
         Err(e) => Err(e),
     }
+}
+
+/// Her anonymous report as she sees it; the message form carries her receipt back.
+fn anonymous_show(
+    ctx: &Ctx,
+    v: crate::reports::model::AnonymousView,
+    q: &crate::reports::model::ReceiptLookup,
+) -> ShowPage {
+    let tr = ctx.tr;
+    let tz = v.report.when.tz.clone();
+    ShowPage {
+        page: PageCtx::new(ctx, "rep-show-title"),
+        sealed: false,
+        r: report_view(&v.report, tr),
+        owner: true,
+        log: log_rows(v.access_log, &tz, tr),
+        messages: message_rows(v.messages, &tz, tr),
+        message_action: "/report-anonymously/messages".into(),
+        hidden: vec![
+            ("receipt", q.receipt.clone()),
+            ("passphrase", q.passphrase.clone()),
+        ],
+    }
+}
+
+async fn message_submit(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Form(m): Form<crate::reports::model::MessageInput>,
+) -> AppResult<Response> {
+    match service::post_message(&st, &p, id, &m).await {
+        Ok(_) | Err(AppError::Validation(_)) => {
+            Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn anonymous_message_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Form(m): Form<crate::reports::model::AnonymousMessage>,
+) -> AppResult<Response> {
+    let q = crate::reports::model::ReceiptLookup {
+        receipt: m.receipt.clone(),
+        passphrase: m.passphrase.clone(),
+    };
+    let view = match service::post_anonymous_message(&st, addr.ip(), &m).await {
+        Ok(v) => v,
+        // An empty message: show her report again as it is.
+        Err(AppError::Validation(_)) => {
+            let report = service::by_receipt(&st, addr.ip(), &q).await?;
+            service::anonymous_view(&st, report).await?
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(no_store(render(&anonymous_show(&ctx, view, &q))))
 }
