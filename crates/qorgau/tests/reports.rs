@@ -1116,3 +1116,39 @@ both!(messages_on_the_pages_are_text, |app| {
         .expect("post");
     assert_eq!(r.status(), 404);
 });
+
+both!(the_demo_has_reports_to_show, |app| {
+    let worker = app.login("worker").await;
+    let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+    let mine = mine.as_array().expect("list").clone();
+    let modes: Vec<&str> = mine.iter().filter_map(|r| r["mode"].as_str()).collect();
+    assert!(
+        modes.contains(&"named") && modes.contains(&"confidential"),
+        "{modes:?}"
+    );
+    let named = mine.iter().find(|r| r["mode"] == "named").expect("named");
+    assert_eq!(named["when"]["classification"]["shift"], "night");
+    assert_eq!(
+        named["when"]["classification"]["day_type"],
+        "public_holiday"
+    );
+    let confidential = mine
+        .iter()
+        .find(|r| r["mode"] == "confidential")
+        .expect("c");
+    let investigator = app.login("investigator").await;
+    let r = investigator
+        .post(app.url(&format!(
+            "/api/v1/reports/{}/unseal",
+            confidential["id"].as_str().expect("id")
+        )))
+        .json(&json!({"reason": "Checking the demo data opens as filed"}))
+        .send()
+        .await
+        .expect("unseal");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["username"],
+        app.account("worker").username
+    );
+});

@@ -58,9 +58,9 @@ pub async fn when_at(db: &Db, f: &Facility, local: DateTime) -> AppResult<When> 
 
 /// HMAC-SHA256 under a key kept in the data directory apart from the database, so that a
 /// database dump can neither link a confidential report to an account nor test receipts.
-fn keyed(st: &AppState, key_name: &str, parts: &[&[u8]]) -> AppResult<String> {
+fn keyed(data_dir: &std::path::Path, key_name: &str, parts: &[&[u8]]) -> AppResult<String> {
     use hmac::{Hmac, KeyInit, Mac};
-    let key = crate::platform::keys::load_or_create(&st.cfg.data_dir, key_name)
+    let key = crate::platform::keys::load_or_create(data_dir, key_name)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key)
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -72,11 +72,19 @@ fn keyed(st: &AppState, key_name: &str, parts: &[&[u8]]) -> AppResult<String> {
 
 /// Lets an account find its own reports without any column naming it.
 pub fn owner_tag(st: &AppState, user: Uuid) -> AppResult<String> {
-    keyed(st, "report-owner", &[b"owner:", user.as_bytes()])
+    keyed(
+        &st.cfg.data_dir,
+        "report-owner",
+        &[b"owner:", user.as_bytes()],
+    )
 }
 
 fn receipt_hash(st: &AppState, digits: &str) -> AppResult<String> {
-    keyed(st, "report-receipt", &[b"receipt:", digits.as_bytes()])
+    keyed(
+        &st.cfg.data_dir,
+        "report-receipt",
+        &[b"receipt:", digits.as_bytes()],
+    )
 }
 
 /// Files an anonymous report: no account, no address, no user agent, the filing time kept to
@@ -236,6 +244,125 @@ async fn own_facility(st: &AppState, p: &Principal) -> AppResult<Option<Uuid>> {
             None => None,
         },
     })
+}
+
+/// A few reports by the demo worker in her facility, so the pages have something to show: a
+/// named one on a Nauryz night shift, a confidential one on an ordinary day. They are filed as
+/// she would file them (owner tag, sealed identity, audit).
+pub async fn demo_reports(
+    db: &Db,
+    data_dir: &std::path::Path,
+    sealer: &crate::platform::crypto::Sealer,
+    worker: &str,
+) -> AppResult<()> {
+    let Some(u) = db
+        .fetch_optional(
+            "SELECT id, person_id FROM users WHERE username = $1",
+            crate::args![worker],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let (user_id, person_id): (Uuid, Option<Uuid>) = (u.get("id")?, u.get("person_id")?);
+    let Some(person) = person_id else {
+        return Ok(());
+    };
+    let Some(p) = crate::directory::store::person_by_id(db, person).await? else {
+        return Ok(());
+    };
+    let Some(f) = crate::directory::store::facility_by_id(db, p.facility_id).await? else {
+        return Ok(());
+    };
+    let tag = keyed(data_dir, "report-owner", &[b"owner:", user_id.as_bytes()])?;
+    let samples = [
+        (
+            Mode::Named,
+            "2025-03-21T02:40",
+            vec!["physical.assault", "psychological.verbal_abuse"],
+            "relative_companion",
+            2u8,
+            "emergency_dept",
+            "A patient's relative pushed me against the wall at the reception desk and shouted that I was letting his father die. The guard came after about five minutes.",
+            vec!["union_support", "police"],
+        ),
+        (
+            Mode::Confidential,
+            "2025-11-12T11:15",
+            vec!["psychological.bullying_mobbing"],
+            "supervisor",
+            0,
+            "staff_area",
+            "For three weeks the head of the department has shouted at me in front of patients and changed my shifts without notice after I asked about overtime pay.",
+            vec!["mediation", "union_support"],
+        ),
+    ];
+    for (mode, at, types, perp, severity, place, narrative, wishes) in samples {
+        let r = CheckedReport {
+            mode,
+            types: types.into_iter().map(str::to_owned).collect(),
+            perpetrator: perp.into(),
+            severity,
+            injury: severity >= 2,
+            sick_leave_days: 0,
+            psychological_harm: true,
+            witnesses: String::new(),
+            place: place.into(),
+            occurred_local: at
+                .parse()
+                .map_err(|_| AppError::field("at", "err-datetime"))?,
+            wishes: wishes.into_iter().map(str::to_owned).collect(),
+            narrative: narrative.into(),
+            alarm_id: None,
+            related: vec![],
+        };
+        let when = when_at(db, &f, r.occurred_local).await?;
+        let identity = Reporter {
+            user_id,
+            username: worker.to_owned(),
+            person_id,
+        };
+        let (reporter, sealed, actor) = if mode == Mode::Named {
+            let actor = Actor {
+                id: Some(user_id),
+                label: format!("{worker} (worker)"),
+            };
+            (Some(&identity), None, actor)
+        } else {
+            let plain =
+                serde_json::json!({"user_id": user_id, "username": worker, "person_id": person_id})
+                    .to_string();
+            (
+                None,
+                Some(sealer.seal_str(IDENTITY_PURPOSE, &plain)),
+                confidential_actor(),
+            )
+        };
+        let id = Uuid::now_v7();
+        let mut tx = db.begin().await?;
+        store::insert_report(
+            &mut tx,
+            &store::NewReport {
+                id,
+                r: &r,
+                owner_tag: &tag,
+                reporter,
+                identity_sealed: sealed,
+                dedupe_key: &format!("demo:{id}"),
+                request_hash: "",
+                facility_id: f.id,
+                department_id: p.department_id,
+                when: &when,
+                created_at: Ts::now(),
+                receipt_hash: None,
+                passphrase_hash: None,
+            },
+        )
+        .await?;
+        audit::append(&mut tx, &actor, Event::new("report.submit", "report", id)).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// The audit actor for a confidential reporter: no account id, no name.
