@@ -85,6 +85,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::alarms::devices::Doc::openapi());
     doc.merge(crate::directory::api::Doc::openapi());
     doc.merge(crate::notify::api::Doc::openapi());
+    doc.merge(crate::reports::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
     problems_everywhere(&mut doc);
@@ -141,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::alarms::routes())
         .merge(crate::directory::routes())
         .merge(crate::notify::routes())
+        .merge(crate::reports::routes())
         .merge(crate::auditlog::routes())
         .merge(crate::home::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -201,6 +203,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
         db,
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
+        receipt_throttle: Throttle::new(10, Duration::from_secs(600)),
         metrics: install_metrics(),
         listeners: Default::default(),
     }))

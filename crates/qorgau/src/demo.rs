@@ -281,7 +281,17 @@ pub async fn load(db: &Db, cfg: &Config, force: bool) -> Result<(), DemoError> {
     let accounts = if loaded {
         reset_accounts(db, password).await?
     } else {
-        create(db, password).await?
+        let accounts = create(db, password).await?;
+        let sealer = crate::platform::crypto::Sealer::load(&cfg.data_dir)
+            .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
+        crate::reports::service::demo_reports(
+            db,
+            &cfg.data_dir,
+            &sealer,
+            &demo_username(Role::Worker),
+        )
+        .await?;
+        accounts
     };
     let mut out = String::from("username,role,password,totp_secret\n");
     for a in &accounts {

@@ -10,3 +10,4 @@ pub mod directory;
 pub mod home;
 pub mod notify;
 pub mod platform;
+pub mod reports;

@@ -101,6 +101,19 @@ async fn fill(app: &TestApp, path: &str) -> String {
         .await
         .expect("json");
     let alarm = alarm["id"].as_str().expect("alarm id").to_owned();
+    let report: serde_json::Value = worker
+        .post(app.url("/api/v1/reports"))
+        .json(
+            &serde_json::json!({"types": ["psychological.verbal_abuse"], "perpetrator": "patient",
+            "occurred_local": "2026-01-05T10:00", "narrative": "Shouted at me."}),
+        )
+        .send()
+        .await
+        .expect("report")
+        .json()
+        .await
+        .expect("json");
+    let report = report["id"].as_str().expect("report id").to_owned();
     let today = jiff::ZonedDateTime::now().date();
     path.replace("{facility}", &facility)
         .replace("{department}", &department)
@@ -108,6 +121,9 @@ async fn fill(app: &TestApp, path: &str) -> String {
         .replace("{post}", &post)
         .replace("{user}", &user)
         .replace("{alarm}", &alarm)
+        .replace("{report}", &report)
+        .replace("{country}", "KZ")
+        .replace("{day}", "2099-01-02")
         .replace("{none}", &uuid::Uuid::now_v7().to_string())
         .replace("{monday}", &today.to_string())
         .replace("{sunday}", &today.to_string())
@@ -178,6 +194,9 @@ both!(openapi_routes_are_all_in_the_table, |app| {
     let public = [
         "/api/v1/auth/login",
         "/api/v1/auth/logout",
+        "/api/v1/reports/anonymous",
+        "/api/v1/reports/anonymous/lookup",
+        "/api/v1/reports/anonymous/messages",
         "/healthz",
         "/readyz",
     ];

@@ -34,6 +34,9 @@ pub fn cards(ctx: &Ctx, p: &Principal) -> Vec<Card> {
         out.push(card("/console", "console"));
     }
     out.push(card("/alarm", "alarm"));
+    if p.can(Action::ReportSubmit) {
+        out.push(card("/reports", "reports"));
+    }
     if p.can(Action::AlarmView) {
         out.push(card("/alarms", "alarms"));
     }
@@ -46,6 +49,9 @@ pub fn cards(ctx: &Ctx, p: &Principal) -> Vec<Card> {
     }
     if p.can(Action::AuditView) {
         out.push(card("/admin/audit", "audit"));
+    }
+    if p.can(Action::CalendarManage) {
+        out.push(card("/admin/calendars/KZ", "calendars"));
     }
     out.push(card("/account", "account"));
     out

@@ -114,10 +114,16 @@ pub enum Action {
     /// Set a facility's escalation policy; add and remove outgoing webhooks and read their
     /// delivery log.
     NotifyManage,
+    /// Add or correct days in a country's holiday calendar.
+    CalendarManage,
+    /// File an incident report (named or confidential) and follow one's own reports.
+    ReportSubmit,
+    /// Read reports within the scope (every read is audited and shown to the reporter).
+    ReportView,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::DirectoryView,
         Action::DirectoryManage,
         Action::PeopleView,
@@ -133,6 +139,9 @@ impl Action {
         Action::AlarmRespond,
         Action::PanelsManage,
         Action::NotifyManage,
+        Action::CalendarManage,
+        Action::ReportSubmit,
+        Action::ReportView,
     ];
 
     pub fn code(self) -> &'static str {
@@ -152,6 +161,9 @@ impl Action {
             Action::AlarmRespond => "alarm.respond",
             Action::PanelsManage => "panels.manage",
             Action::NotifyManage => "notify.manage",
+            Action::CalendarManage => "calendar.manage",
+            Action::ReportSubmit => "report.submit",
+            Action::ReportView => "report.view",
         }
     }
 }
@@ -184,6 +196,10 @@ pub fn grants(role: Role, action: Action) -> bool {
         ),
         AlarmRespond => matches!(role, SecurityGuard | FacilityAdmin | SystemAdmin),
         PanelsManage | NotifyManage => matches!(role, FacilityAdmin | SystemAdmin),
+        CalendarManage => matches!(role, SystemAdmin),
+        ReportSubmit => true,
+        // Handlers only: managers and administrators may be the people reported on.
+        ReportView => matches!(role, Investigator | UnionRep),
     }
 }
 

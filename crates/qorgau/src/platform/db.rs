@@ -319,6 +319,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_notify.sql"),
     ),
     (
+        7,
+        "reports",
+        include_str!("../../migrations/sqlite/0007_reports.sql"),
+    ),
+    (
         8,
         "alarm_posts",
         include_str!("../../migrations/sqlite/0008_alarm_posts.sql"),
@@ -354,6 +359,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "notify",
         include_str!("../../migrations/postgres/0006_notify.sql"),
+    ),
+    (
+        7,
+        "reports",
+        include_str!("../../migrations/postgres/0007_reports.sql"),
     ),
     (
         8,

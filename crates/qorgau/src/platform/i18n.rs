@@ -93,7 +93,8 @@ ftl_files!(
     "home",
     "alarms",
     "alarms_panels",
-    "notify"
+    "notify",
+    "reports"
 );
 
 pub struct I18n {

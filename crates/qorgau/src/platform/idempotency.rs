@@ -45,6 +45,8 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
         || !path.starts_with("/api/")
         || path.starts_with("/api/v1/auth/")
         || SELF_DEDUPLICATING.contains(&path)
+        // Its answer holds an anonymous reporter's receipt, which must never be stored.
+        || path.starts_with("/api/v1/reports/anonymous")
     {
         return next.run(req).await;
     }

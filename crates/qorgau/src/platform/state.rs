@@ -14,6 +14,8 @@ pub struct Inner {
     pub cfg: Config,
     /// Failed logins per client address, in memory only (never written to disk).
     pub login_throttle: Throttle,
+    /// Failed anonymous-report receipt lookups per client address, in memory only.
+    pub receipt_throttle: Throttle,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub events: crate::platform::events::Events,
     /// Group-committed audit entries for reads of personal data.

@@ -1,0 +1,18 @@
+//! Incident reports: when they happened in the terms of shifts and the national calendar, and the
+//! calendars an administrator keeps up to date.
+
+pub mod api;
+pub mod calendar;
+pub mod classify;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+use axum::Router;
+
+use crate::platform::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}

@@ -1,0 +1,783 @@
+//! Report pages: the form, her reports and each report's page with its classification and
+//! access log, and the calendar an administrator extends.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::platform::access::{Action, Principal};
+use crate::platform::error::{AppError, AppResult, FieldError, translate_errors};
+use crate::platform::extract::{Form, LateJson, Query};
+use crate::platform::i18n::Tr;
+use crate::platform::state::AppState;
+use crate::platform::web::{Ctx, PageCtx, render};
+use uuid::Uuid;
+
+use crate::reports::api;
+use crate::reports::calendar::{self, CalendarDayInput};
+use crate::reports::classify::DayKind;
+use crate::reports::model::{AccessEntry, Message, Mode, Report, ReportInput, TAXONOMY, WISHES};
+use crate::reports::service::{self, Reader};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(list_page))
+        .route("/reports/new", get(new_page).post(new_submit))
+        .route("/reports/{id}", get(report_page))
+        .route("/reports/{id}/messages", post(message_submit))
+        .route(
+            "/report-anonymously/messages",
+            post(anonymous_message_submit),
+        )
+        .route(
+            "/report-anonymously",
+            get(anonymous_page).post(anonymous_submit),
+        )
+        .route(
+            "/report-anonymously/lookup",
+            get(lookup_page).post(lookup_submit),
+        )
+        .route(
+            "/admin/calendars/{country}",
+            get(calendar_page).post(calendar_put),
+        )
+        .route(
+            "/admin/calendars/{country}/{day}/delete",
+            post(calendar_delete),
+        )
+}
+
+pub fn day_kind_name(k: DayKind, tr: Tr) -> String {
+    tr.t(&format!("rep-kind-{}", k.code()))
+}
+
+pub struct DayRow {
+    pub day: String,
+    pub weekday: String,
+    pub kind: String,
+    pub name: String,
+    /// Only an administrator's own entries can be removed.
+    pub local: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports/calendar.html")]
+struct CalendarPage {
+    page: PageCtx,
+    country: String,
+    countries: Vec<(&'static str, String, bool)>,
+    year: i16,
+    rows: Vec<DayRow>,
+    kinds: Vec<(&'static str, String)>,
+    input: CalendarDayInput,
+    errors: Vec<FieldError>,
+}
+
+impl CalendarPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CalendarQuery {
+    year: Option<i16>,
+    done: String,
+}
+
+async fn calendar_view(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    code: &str,
+    year: Option<i16>,
+    input: CalendarDayInput,
+    errors: Vec<FieldError>,
+) -> AppResult<CalendarPage> {
+    let list = api::list_calendar(
+        State(st.clone()),
+        p.clone(),
+        Path(code.to_owned()),
+        Query(api::YearQuery { year: None }),
+    )
+    .await?
+    .0;
+    let year = year.unwrap_or_else(|| jiff::ZonedDateTime::now().year());
+    let tr = ctx.tr;
+    let country = code.to_ascii_uppercase();
+    let rows = list
+        .into_iter()
+        .filter(|d| d.day.year() == year)
+        .map(|d| DayRow {
+            day: d.day.to_string(),
+            weekday: tr.t(&format!(
+                "dir-weekday-{}",
+                d.day.weekday().to_monday_one_offset()
+            )),
+            kind: day_kind_name(d.kind, tr),
+            name: d.name,
+            local: d.source == "local",
+        })
+        .collect();
+    Ok(CalendarPage {
+        page: PageCtx::new(ctx, "rep-calendar-title"),
+        countries: calendar::COUNTRIES
+            .iter()
+            .map(|c| {
+                (
+                    *c,
+                    tr.t(&format!("dir-country-{}", c.to_lowercase())),
+                    *c == country,
+                )
+            })
+            .collect(),
+        country,
+        year,
+        rows,
+        kinds: DayKind::ALL
+            .iter()
+            .map(|k| (k.code(), day_kind_name(*k, tr)))
+            .collect(),
+        input,
+        errors,
+    })
+}
+
+async fn calendar_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(code): Path<String>,
+    Query(q): Query<CalendarQuery>,
+) -> AppResult<Response> {
+    p.require(Action::CalendarManage)?;
+    let mut view = calendar_view(&st, &ctx, &p, &code, q.year, Default::default(), vec![]).await?;
+    if q.done == "saved" || q.done == "deleted" {
+        view.page = view.page.with_flash(&format!("rep-done-{}", q.done));
+    }
+    Ok(render(&view))
+}
+
+type Values = HashMap<String, String>;
+
+fn value(v: &Values, k: &str) -> String {
+    v.get(k).cloned().unwrap_or_default()
+}
+
+async fn calendar_put(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(code): Path<String>,
+    Form(v): Form<Values>,
+) -> AppResult<Response> {
+    let input = CalendarDayInput {
+        day: value(&v, "day"),
+        kind: value(&v, "kind"),
+        name: value(&v, "name"),
+    };
+    let r = api::put_calendar_day(
+        State(st.clone()),
+        p.clone(),
+        Path((code.clone(), input.day.clone())),
+        LateJson(Ok(input.clone())),
+    )
+    .await;
+    match r {
+        Ok(saved) => Ok(Redirect::to(&format!(
+            "/admin/calendars/{}?year={}&done=saved",
+            saved.0.country,
+            saved.0.day.year()
+        ))
+        .into_response()),
+        Err(AppError::Validation(mut errors)) => {
+            translate_errors(ctx.tr, &mut errors);
+            let year = crate::platform::validate::parse_date(input.day.trim()).map(|d| d.year());
+            let view = calendar_view(&st, &ctx, &p, &code, year, input, errors).await?;
+            Ok(crate::platform::web::render_status(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &view,
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn calendar_delete(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((code, day)): Path<(String, String)>,
+) -> AppResult<Response> {
+    api::delete_calendar_day(State(st), p, Path((code.clone(), day.clone()))).await?;
+    let year = crate::platform::validate::parse_date(day.trim()).map_or(0, |d| d.year());
+    Ok(Redirect::to(&format!(
+        "/admin/calendars/{}?year={year}&done=deleted",
+        code.to_ascii_uppercase()
+    ))
+    .into_response())
+}
+
+// ----------------------------------------------------------------------------------- reports
+
+/// A choice on the form: value, label, chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, chosen: &[String]) -> Vec<Choice> {
+    items
+        .map(|(v, label)| Choice {
+            value: v.to_owned(),
+            label,
+            checked: chosen.iter().any(|c| c == v),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "reports/new.html")]
+struct NewPage {
+    page: PageCtx,
+    modes: Vec<Choice>,
+    types: Vec<Choice>,
+    perpetrators: Vec<Choice>,
+    severities: Vec<Choice>,
+    places: Vec<Choice>,
+    wishes: Vec<Choice>,
+    input: ReportInput,
+    sick_leave: String,
+    errors: Vec<FieldError>,
+    /// The anonymous form: no mode, a facility to choose, a passphrase, another address.
+    anonymous: bool,
+    facilities: Vec<Choice>,
+}
+
+impl NewPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn new_view(ctx: &Ctx, input: ReportInput, errors: Vec<FieldError>) -> NewPage {
+    let tr = ctx.tr;
+    let lang = tr.lang;
+    let t = &*TAXONOMY;
+    let one = |s: &str| vec![s.to_owned()];
+    let mode = if input.mode.is_empty() {
+        Mode::Named.code().to_owned()
+    } else {
+        input.mode.clone()
+    };
+    NewPage {
+        page: PageCtx::new(ctx, "rep-new-title"),
+        modes: choices(
+            [Mode::Named, Mode::Confidential]
+                .iter()
+                .map(|m| (m.code(), tr.t(&format!("rep-mode-{}", m.code())))),
+            &one(&mode),
+        ),
+        types: choices(
+            t.incident_types
+                .iter()
+                .map(|x| (x.id.as_str(), x.name(lang).to_owned())),
+            &input.types,
+        ),
+        perpetrators: choices(
+            t.perpetrators
+                .iter()
+                .map(|x| (x.id.as_str(), x.name(lang).to_owned())),
+            &one(&input.perpetrator),
+        ),
+        severities: choices(
+            t.severities.iter().enumerate().map(|(i, x)| {
+                (
+                    ["0", "1", "2", "3", "4", "5"]
+                        .get(i)
+                        .copied()
+                        .unwrap_or("0"),
+                    x.name(lang).to_owned(),
+                )
+            }),
+            &one(&input.severity.unwrap_or(0).to_string()),
+        ),
+        places: choices(
+            t.places
+                .iter()
+                .map(|x| (x.id.as_str(), x.name(lang).to_owned())),
+            &one(&input.place),
+        ),
+        wishes: choices(
+            WISHES.iter().map(|w| (*w, tr.t(&format!("rep-wish-{w}")))),
+            &input.wishes,
+        ),
+        sick_leave: input
+            .sick_leave_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        input,
+        errors,
+        anonymous: false,
+        facilities: vec![],
+    }
+}
+
+async fn new_page(ctx: Ctx, p: Principal) -> AppResult<Response> {
+    p.require(Action::ReportSubmit)?;
+    Ok(render(&new_view(&ctx, ReportInput::default(), vec![])))
+}
+
+/// The form's fields; repeated names (types, wishes) come as several pairs.
+fn form_input(pairs: &[(String, String)]) -> (ReportInput, Vec<FieldError>) {
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let many = |k: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let mut errors = vec![];
+    let mut number = |k: &str| -> Option<u32> {
+        let v = one(k);
+        let v = v.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let n = v.parse().ok();
+        if n.is_none() {
+            errors.push(FieldError::new(k, "err-invalid"));
+        }
+        n
+    };
+    let severity = number("severity").map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+    let sick_leave_days = number("sick_leave_days");
+    let input = ReportInput {
+        mode: one("mode"),
+        types: many("types"),
+        perpetrator: one("perpetrator"),
+        severity,
+        injury: one("injury") == "true",
+        sick_leave_days,
+        psychological_harm: one("psychological_harm") == "true",
+        witnesses: one("witnesses"),
+        facility_id: Uuid::parse_str(one("facility_id").trim()).ok(),
+        department_id: None,
+        place: one("place"),
+        occurred_local: one("occurred_local"),
+        wishes: many("wishes"),
+        narrative: one("narrative"),
+        alarm_id: None,
+        related: vec![],
+    };
+    (input, errors)
+}
+
+async fn new_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (input, errors) = form_input(&pairs);
+    let r = if errors.is_empty() {
+        service::submit(&st, &p, &input, None).await
+    } else {
+        Err(AppError::Validation(errors))
+    };
+    match r {
+        Ok((report, _)) => {
+            Ok(Redirect::to(&format!("/reports/{}?done=filed", report.id)).into_response())
+        }
+        Err(AppError::Validation(mut errors)) => {
+            translate_errors(ctx.tr, &mut errors);
+            Ok(crate::platform::web::render_status(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &new_view(&ctx, input, errors),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A report as pages show it: names instead of ids.
+pub struct ReportView {
+    pub id: Uuid,
+    pub mode: String,
+    pub status: String,
+    pub reporter: Option<String>,
+    pub types: Vec<String>,
+    pub perpetrator: String,
+    pub severity: String,
+    pub injury: bool,
+    pub sick_leave_days: u32,
+    pub psychological_harm: bool,
+    pub witnesses: String,
+    pub place: String,
+    pub local: String,
+    pub tz: String,
+    pub shift: String,
+    pub shift_start_date: String,
+    pub weekend: bool,
+    pub day_type: String,
+    pub wishes: Vec<String>,
+    pub narrative: String,
+    pub created: String,
+}
+
+fn term_name(list: &[crate::reports::model::Term], id: &str, tr: Tr) -> String {
+    list.iter()
+        .find(|t| t.id == id)
+        .map_or_else(|| id.to_owned(), |t| t.name(tr.lang).to_owned())
+}
+
+fn report_view(r: &Report, tr: Tr) -> ReportView {
+    let t = &*TAXONOMY;
+    let c = &r.when.classification;
+    ReportView {
+        id: r.id,
+        mode: tr.t(&format!("rep-mode-{}", r.mode.code())),
+        status: tr.t(&format!("rep-status-{}", r.status.code())),
+        reporter: r.reporter.as_ref().map(|x| x.username.clone()),
+        types: r
+            .types
+            .iter()
+            .map(|x| term_name(&t.incident_types, x, tr))
+            .collect(),
+        perpetrator: term_name(&t.perpetrators, &r.perpetrator, tr),
+        severity: t
+            .severities
+            .get(usize::from(r.severity))
+            .map(|x| x.name(tr.lang).to_owned())
+            .unwrap_or_default(),
+        injury: r.injury,
+        sick_leave_days: r.sick_leave_days,
+        psychological_harm: r.psychological_harm,
+        witnesses: r.witnesses.clone(),
+        place: if r.place.is_empty() {
+            String::new()
+        } else {
+            term_name(&t.places, &r.place, tr)
+        },
+        local: r.when.local.strftime("%Y-%m-%d %H:%M").to_string(),
+        tz: r.when.tz.clone(),
+        shift: c.shift.clone().unwrap_or_default(),
+        shift_start_date: c.shift_start_date.to_string(),
+        weekend: c.weekend,
+        day_type: tr.t(&format!("rep-day-{}", c.day_type.code())),
+        wishes: r
+            .wishes
+            .iter()
+            .map(|w| tr.t(&format!("rep-wish-{w}")))
+            .collect(),
+        narrative: r.narrative.clone(),
+        created: r.created_at.local(&r.when.tz),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/list.html")]
+struct ListPage {
+    page: PageCtx,
+    reports: Vec<ReportView>,
+}
+
+async fn list_page(State(st): State<AppState>, ctx: Ctx, p: Principal) -> AppResult<Response> {
+    let reports = api::own_reports(State(st), p).await?.0;
+    Ok(render(&ListPage {
+        page: PageCtx::new(&ctx, "rep-list-title"),
+        reports: reports.iter().map(|r| report_view(r, ctx.tr)).collect(),
+    }))
+}
+
+pub struct LogRow {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub reason: String,
+}
+
+fn log_rows(log: Vec<AccessEntry>, tz: &str, tr: Tr) -> Vec<LogRow> {
+    log.into_iter()
+        .map(|e| LogRow {
+            at: e.at.local(tz),
+            action: tr.t(&format!("rep-log-{}", e.action.replace('.', "-"))),
+            who: e.who,
+            reason: e.reason.unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "reports/show.html")]
+struct ShowPage {
+    page: PageCtx,
+    r: ReportView,
+    owner: bool,
+    sealed: bool,
+    log: Vec<LogRow>,
+    messages: Vec<MessageRow>,
+    /// Where the message form posts, and what it carries hidden (an anonymous receipt).
+    message_action: String,
+    hidden: Vec<(&'static str, String)>,
+}
+
+pub struct MessageRow {
+    pub from_reporter: bool,
+    pub author: String,
+    pub at: String,
+    pub body: String,
+}
+
+fn message_rows(m: Vec<Message>, tz: &str, tr: Tr) -> Vec<MessageRow> {
+    m.into_iter()
+        .map(|m| MessageRow {
+            from_reporter: m.from_reporter,
+            author: m.author.unwrap_or_else(|| tr.t("rep-msg-reporter")),
+            at: m.at.local(tz),
+            body: m.body,
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ShowQuery {
+    done: String,
+}
+
+async fn report_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let (s, reader) = service::read(&st, &p, id).await?;
+    let owner = matches!(reader, Reader::Owner);
+    let tz = s.report.when.tz.clone();
+    let log: Vec<AccessEntry> = if owner {
+        service::access_log(&st, &p, id).await?
+    } else {
+        vec![]
+    };
+    let tr = ctx.tr;
+    let mut page = PageCtx::new(&ctx, "rep-show-title");
+    if q.done == "filed" {
+        page = page.with_flash("rep-done-filed");
+    }
+    let messages = crate::reports::store::messages(&st.db, id).await?;
+    Ok(render(&ShowPage {
+        page,
+        sealed: s.report.mode == Mode::Confidential,
+        r: report_view(&s.report, tr),
+        owner,
+        log: log_rows(log, &tz, tr),
+        messages: message_rows(messages, &tz, tr),
+        message_action: format!("/reports/{id}/messages"),
+        hidden: vec![],
+    }))
+}
+
+// ------------------------------------------------------------------------- anonymous reports
+
+async fn anonymous_view(
+    st: &AppState,
+    ctx: &Ctx,
+    input: ReportInput,
+    errors: Vec<FieldError>,
+) -> AppResult<NewPage> {
+    let mut view = new_view(ctx, input, errors);
+    view.page = PageCtx::new(ctx, "rep-anon-title");
+    view.anonymous = true;
+    let chosen = view
+        .input
+        .facility_id
+        .map(|f| vec![f.to_string()])
+        .unwrap_or_default();
+    let list = crate::directory::store::facilities(&st.db, None, None, None, false, 2000).await?;
+    view.facilities = list
+        .iter()
+        .map(|f| Choice {
+            value: f.id.to_string(),
+            label: f.name.clone(),
+            checked: chosen.contains(&f.id.to_string()),
+        })
+        .collect();
+    Ok(view)
+}
+
+/// Pages an anonymous reporter sees must not stay in a shared browser's cache.
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+async fn anonymous_page(State(st): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    Ok(no_store(render(
+        &anonymous_view(&st, &ctx, ReportInput::default(), vec![]).await?,
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "reports/receipt.html")]
+struct ReceiptPage {
+    page: PageCtx,
+    receipt: String,
+}
+
+async fn anonymous_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (input, errors) = form_input(&pairs);
+    let passphrase = pairs
+        .iter()
+        .find(|(n, _)| n == "passphrase")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let r = if errors.is_empty() {
+        service::submit_anonymous(
+            &st,
+            &crate::reports::model::AnonymousInput {
+                report: input.clone(),
+                passphrase,
+            },
+        )
+        .await
+    } else {
+        Err(AppError::Validation(errors))
+    };
+    match r {
+        Ok(receipt) => Ok(no_store(render(&ReceiptPage {
+            page: PageCtx::new(&ctx, "rep-anon-title"),
+            receipt: crate::reports::model::format_receipt(&receipt.receipt),
+        }))),
+        Err(AppError::Validation(mut errors)) => {
+            translate_errors(ctx.tr, &mut errors);
+            Ok(no_store(crate::platform::web::render_status(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &anonymous_view(&st, &ctx, input, errors).await?,
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/lookup.html")]
+struct LookupPage {
+    page: PageCtx,
+    not_found: bool,
+}
+
+async fn lookup_page(ctx: Ctx) -> Response {
+    no_store(render(&LookupPage {
+        page: PageCtx::new(&ctx, "rep-lookup-title"),
+        not_found: false,
+    }))
+}
+
+async fn lookup_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Form(q): Form<crate::reports::model::ReceiptLookup>,
+) -> AppResult<Response> {
+    match service::by_receipt(&st, addr.ip(), &q).await {
+        Ok(report) => {
+            let view = service::anonymous_view(&st, report).await?;
+            Ok(no_store(render(&anonymous_show(&ctx, view, &q))))
+        }
+        Err(AppError::NotFound) => Ok(no_store(crate::platform::web::render_status(
+            axum::http::StatusCode::NOT_FOUND,
+            &LookupPage {
+                page: PageCtx::new(&ctx, "rep-lookup-title"),
+                not_found: true,
+            },
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Her anonymous report as she sees it; the message form carries her receipt back.
+fn anonymous_show(
+    ctx: &Ctx,
+    v: crate::reports::model::AnonymousView,
+    q: &crate::reports::model::ReceiptLookup,
+) -> ShowPage {
+    let tr = ctx.tr;
+    let tz = v.report.when.tz.clone();
+    ShowPage {
+        page: PageCtx::new(ctx, "rep-show-title"),
+        sealed: false,
+        r: report_view(&v.report, tr),
+        owner: true,
+        log: log_rows(v.access_log, &tz, tr),
+        messages: message_rows(v.messages, &tz, tr),
+        message_action: "/report-anonymously/messages".into(),
+        hidden: vec![
+            ("receipt", q.receipt.clone()),
+            ("passphrase", q.passphrase.clone()),
+        ],
+    }
+}
+
+async fn message_submit(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Form(m): Form<crate::reports::model::MessageInput>,
+) -> AppResult<Response> {
+    match service::post_message(&st, &p, id, &m).await {
+        Ok(_) | Err(AppError::Validation(_)) => {
+            Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn anonymous_message_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Form(m): Form<crate::reports::model::AnonymousMessage>,
+) -> AppResult<Response> {
+    let q = crate::reports::model::ReceiptLookup {
+        receipt: m.receipt.clone(),
+        passphrase: m.passphrase.clone(),
+    };
+    let view = match service::post_anonymous_message(&st, addr.ip(), &m).await {
+        Ok(v) => v,
+        // An empty message: show her report again as it is.
+        Err(AppError::Validation(_)) => {
+            let report = service::by_receipt(&st, addr.ip(), &q).await?;
+            service::anonymous_view(&st, report).await?
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(no_store(render(&anonymous_show(&ctx, view, &q))))
+}

@@ -1,0 +1,1154 @@
+//! Reports over HTTP: classification of an incident time at a real facility, and the calendars an
+//! administrator extends.
+
+mod common;
+
+use common::TestApp;
+use serde_json::{Value, json};
+
+async fn classify(app: &TestApp, c: &reqwest::Client, facility: &str, at: &str) -> Value {
+    let r = c
+        .get(app.url(&format!(
+            "/api/v1/reports/classify?facility={facility}&at={at}"
+        )))
+        .send()
+        .await
+        .expect("classify");
+    assert_eq!(r.status(), 200, "{at}");
+    r.json().await.expect("json")
+}
+
+both!(classifies_by_the_facilitys_shifts_and_calendar, |app| {
+    let worker = app.login("worker").await;
+    let facility = app.demo_facility().await;
+    // The demo facility is in Almaty (UTC+5) with a night shift 22:00-08:00.
+    let w = classify(&app, &worker, &facility, "2024-03-21T03:00").await;
+    assert_eq!(w["at"], "2024-03-20T22:00:00Z");
+    assert_eq!(w["tz"], "Asia/Almaty");
+    assert_eq!(w["local"], "2024-03-21T03:00:00");
+    let c = &w["classification"];
+    assert_eq!(c["shift"], "night");
+    assert_eq!(c["shift_start_date"], "2024-03-20");
+    assert_eq!(c["weekend"], false);
+    assert_eq!(c["day_type"], "public_holiday");
+
+    let c = classify(&app, &worker, &facility, "2024-03-20T23:30").await;
+    assert_eq!(c["classification"]["shift"], "night");
+    assert_eq!(c["classification"]["shift_start_date"], "2024-03-20");
+    assert_eq!(c["classification"]["day_type"], "pre_holiday");
+
+    let c = classify(&app, &worker, &facility, "2024-03-23T12:00").await;
+    assert_eq!(c["classification"]["weekend"], true);
+    assert_eq!(c["classification"]["day_type"], "public_holiday");
+
+    // Malformed time and unknown facility.
+    let r = worker
+        .get(app.url(&format!(
+            "/api/v1/reports/classify?facility={facility}&at=21.03.2024"
+        )))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.expect("problem");
+    assert_eq!(p["errors"][0]["field"], "at");
+    let r = worker
+        .get(app.url(&format!(
+            "/api/v1/reports/classify?facility={}&at=2024-03-21T03:00",
+            uuid::Uuid::now_v7()
+        )))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+});
+
+both!(an_administrator_extends_the_calendar, |app| {
+    let admin = app.login("system_admin").await;
+    let worker = app.login("worker").await;
+    let facility = app.demo_facility().await;
+    let day_url = app.url("/api/v1/calendars/KZ/days/2027-11-10");
+    let body = json!({"kind": "holiday", "name": "New holiday"});
+
+    let r = worker.put(&day_url).json(&body).send().await.expect("put");
+    assert_eq!(r.status(), 403);
+    let before = classify(&app, &worker, &facility, "2027-11-09T10:00").await;
+    assert_eq!(before["classification"]["day_type"], "working_day");
+
+    let r = admin.put(&day_url).json(&body).send().await.expect("put");
+    assert_eq!(r.status(), 200);
+    let saved: Value = r.json().await.expect("json");
+    assert_eq!(saved["source"], "local");
+    assert_eq!(saved["day"], "2027-11-10");
+
+    let c = classify(&app, &worker, &facility, "2027-11-10T10:00").await;
+    assert_eq!(c["classification"]["day_type"], "public_holiday");
+    let c = classify(&app, &worker, &facility, "2027-11-09T10:00").await;
+    assert_eq!(c["classification"]["day_type"], "pre_holiday");
+
+    let list: Value = worker
+        .get(app.url("/api/v1/calendars/KZ?year=2027"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let list = list.as_array().expect("array");
+    assert!(
+        list.iter()
+            .all(|d| d["day"].as_str().is_some_and(|s| s.starts_with("2027-")))
+    );
+    assert!(
+        list.iter()
+            .any(|d| d["day"] == "2027-03-22" && d["source"] == "reference")
+    );
+    assert!(
+        list.iter()
+            .any(|d| d["day"] == "2027-11-10" && d["source"] == "local")
+    );
+    // The Kyrgyz calendar is not touched.
+    let kg: Value = worker
+        .get(app.url("/api/v1/calendars/kg?year=2027"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        kg.as_array()
+            .expect("array")
+            .iter()
+            .all(|d| d["source"] == "reference" && d["country"] == "KG")
+    );
+    let r = worker
+        .get(app.url("/api/v1/calendars/RU"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+
+    // Bad input names every field.
+    let r = admin
+        .put(app.url("/api/v1/calendars/KZ/days/2027-02-30"))
+        .json(&json!({"kind": "party", "name": ""}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.expect("problem");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["day", "kind", "name"]);
+
+    // Both writes are audited.
+    let r = admin.delete(&day_url).send().await.expect("delete");
+    assert_eq!(r.status(), 204);
+    let c = classify(&app, &worker, &facility, "2027-11-10T10:00").await;
+    assert_eq!(c["classification"]["day_type"], "working_day");
+    let audit: Value = admin
+        .get(app.url("/api/v1/audit?object_id=KZ/2027-11-10"))
+        .send()
+        .await
+        .expect("audit")
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"calendar.day.put"), "{actions:?}");
+    assert!(actions.contains(&"calendar.day.delete"), "{actions:?}");
+});
+
+async fn follow(app: &TestApp, c: &reqwest::Client, r: &reqwest::Response) -> String {
+    let to = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    assert!(to.starts_with("/admin/calendars/KZ?year=2028"), "{to}");
+    c.get(app.url(&to))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body")
+}
+
+both!(the_calendar_page_adds_days_and_shows_names_as_text, |app| {
+    let admin = app.login("system_admin").await;
+    let r = admin
+        .post(app.url("/admin/calendars/KZ"))
+        .form(&[
+            ("day", "2028-03-21"),
+            ("kind", "holiday"),
+            ("name", "<script>alert(1)</script>"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let html = follow(&app, &admin, &r).await;
+    assert!(html.contains("class=\"flash ok\""), "a saved message");
+    assert!(html.contains("2028-03-21"));
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+
+    let r = admin
+        .post(app.url("/admin/calendars/KZ"))
+        .header("accept-language", "en")
+        .form(&[("day", "tomorrow"), ("kind", "holiday"), ("name", "x")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("id=\"day-error\""),
+        "the error names the field"
+    );
+
+    let r = admin
+        .post(app.url("/admin/calendars/KZ/2028-03-21/delete"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 303);
+    let html = follow(&app, &admin, &r).await;
+    assert!(!html.contains("alert(1)"));
+
+    for lang in ["kk", "ru", "ky", "en"] {
+        let r = admin
+            .get(app.url("/admin/calendars/KG?year=2025"))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.expect("body");
+        assert!(html.contains("2025-03-21"), "{lang}: Nooruz listed");
+    }
+    let worker = app.login("worker").await;
+    let r = worker
+        .get(app.url("/admin/calendars/KZ"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 403);
+});
+
+fn report_body(mode: &str, narrative: &str) -> Value {
+    json!({
+        "mode": mode,
+        "types": ["physical.assault", "psychological.verbal_abuse"],
+        "perpetrator": "relative_companion",
+        "severity": 2,
+        "injury": true,
+        "sick_leave_days": 3,
+        "psychological_harm": true,
+        "witnesses": "Nurse on duty",
+        "place": "emergency_dept",
+        "occurred_local": "2024-03-21T03:00",
+        "wishes": ["police", "union_support"],
+        "narrative": narrative,
+    })
+}
+
+async fn get_json(c: &reqwest::Client, url: String) -> (u16, Value) {
+    let r = c.get(url).send().await.expect("get");
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+both!(
+    a_named_report_is_filed_once_and_its_reads_are_shown_to_her,
+    |app| {
+        let worker = app.login("worker").await;
+        let body = report_body("named", "He pushed me <script>alert(1)</script>");
+        let send = |b: Value, key: &'static str| {
+            let worker = worker.clone();
+            let url = app.url("/api/v1/reports");
+            async move {
+                worker
+                    .post(url)
+                    .header("idempotency-key", key)
+                    .json(&b)
+                    .send()
+                    .await
+                    .expect("post")
+            }
+        };
+        let r = send(body.clone(), "rep-1").await;
+        assert_eq!(r.status(), 201);
+        let first: Value = r.json().await.expect("json");
+        let id = first["id"].as_str().expect("id").to_owned();
+        assert_eq!(first["mode"], "named");
+        assert_eq!(first["status"], "received");
+        assert_eq!(
+            first["reporter"]["username"],
+            app.account("worker").username
+        );
+        assert_eq!(
+            first["types"],
+            json!(["physical.assault", "psychological.verbal_abuse"])
+        );
+        assert_eq!(first["narrative"], "He pushed me <script>alert(1)</script>");
+        let c = &first["when"]["classification"];
+        assert_eq!(c["shift"], "night");
+        assert_eq!(c["shift_start_date"], "2024-03-20");
+        assert_eq!(c["day_type"], "public_holiday");
+        assert_eq!(first["when"]["at"], "2024-03-20T22:00:00Z");
+        assert_eq!(first["facility_id"], app.demo_facility().await.as_str());
+
+        // A retry gets the first answer; the same key with another body is refused.
+        let r = send(body.clone(), "rep-1").await;
+        assert!(matches!(r.status().as_u16(), 200 | 201));
+        let again: Value = r.json().await.expect("json");
+        assert_eq!(again["id"], id.as_str());
+        let r = send(report_body("named", "Something else"), "rep-1").await;
+        assert_eq!(r.status(), 422);
+        let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+        assert_eq!(
+            mine.as_array()
+                .expect("list")
+                .iter()
+                .filter(|r| r["id"] == id.as_str())
+                .count(),
+            1
+        );
+
+        // Handlers in scope read it; managers, administrators and other workers get 404.
+        let investigator = app.login("investigator").await;
+        let (s, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert_eq!(s, 200);
+        assert_eq!(seen["narrative"], first["narrative"]);
+        for role in [
+            "facility_admin",
+            "department_head",
+            "security_guard",
+            "system_admin",
+        ] {
+            let c = app.login(role).await;
+            let (s, _) = get_json(&c, app.url(&format!("/api/v1/reports/{id}"))).await;
+            assert_eq!(s, 404, "{role}");
+        }
+
+        // Her access log names the investigator's read, and not her own.
+        let (s, log) = get_json(
+            &worker,
+            app.url(&format!("/api/v1/reports/{id}/access-log")),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let log = log.as_array().expect("log");
+        let inv = app.account("investigator").username;
+        assert!(
+            log.iter().any(|e| e["action"] == "report.read"
+                && e["who"]
+                    .as_str()
+                    .is_some_and(|w| w.contains(&inv) && w.contains("investigator"))),
+            "{log:?}"
+        );
+        assert!(log.iter().all(|e| {
+            !e["who"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&app.account("worker").username)
+        }));
+        // Only she reads the access log.
+        let (s, _) = get_json(
+            &investigator,
+            app.url(&format!("/api/v1/reports/{id}/access-log")),
+        )
+        .await;
+        assert_eq!(s, 404);
+    }
+);
+
+both!(
+    a_confidential_report_names_nobody_until_unsealed_with_a_reason,
+    |app| {
+        let worker = app.login("worker").await;
+        let r = worker
+            .post(app.url("/api/v1/reports"))
+            .json(&report_body(
+                "confidential",
+                "My head of department threatens me",
+            ))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let rep: Value = r.json().await.expect("json");
+        let id = rep["id"].as_str().expect("id").to_owned();
+        assert_eq!(rep["mode"], "confidential");
+        assert!(rep["reporter"].is_null());
+        let me = app.account("worker").username;
+
+        let investigator = app.login("investigator").await;
+        let (_, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert!(seen["reporter"].is_null());
+        assert!(!seen.to_string().contains(&me));
+        // The audit log does not name her for the filing.
+        let admin = app.login("system_admin").await;
+        let (_, audit) = get_json(&admin, app.url(&format!("/api/v1/audit?object_id={id}"))).await;
+        let submit = audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|e| e["action"] == "report.submit")
+            .expect("submission audited")
+            .clone();
+        assert!(submit["actor_id"].is_null());
+        assert!(!submit.to_string().contains(&me));
+        assert!(submit["subject"].is_null());
+
+        // Unsealing needs the action and a reason.
+        let union_rep = app.login("union_rep").await;
+        let r = union_rep
+            .post(app.url(&format!("/api/v1/reports/{id}/unseal")))
+            .json(&json!({"reason": "I want to know who it is"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 403);
+        let r = investigator
+            .post(app.url(&format!("/api/v1/reports/{id}/unseal")))
+            .json(&json!({"reason": "short"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let why = "Interview needed before the disciplinary hearing";
+        let r = investigator
+            .post(app.url(&format!("/api/v1/reports/{id}/unseal")))
+            .json(&json!({"reason": why}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 200);
+        let who: Value = r.json().await.expect("json");
+        assert_eq!(who["username"], me.as_str());
+
+        // She sees who, when and why; and still finds the report as hers.
+        let (_, log) = get_json(
+            &worker,
+            app.url(&format!("/api/v1/reports/{id}/access-log")),
+        )
+        .await;
+        let unsealed = log
+            .as_array()
+            .expect("log")
+            .iter()
+            .find(|e| e["action"] == "report.identity.unseal")
+            .expect("unseal listed")
+            .clone();
+        assert_eq!(unsealed["reason"], why);
+        assert!(
+            unsealed["who"]
+                .as_str()
+                .is_some_and(|w| w.contains(&app.account("investigator").username))
+        );
+        assert!(unsealed["at"].is_string());
+        let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+        assert!(
+            mine.as_array()
+                .expect("list")
+                .iter()
+                .any(|r| r["id"] == id.as_str())
+        );
+        let other = app.login("department_head").await;
+        let (_, theirs) = get_json(&other, app.url("/api/v1/me/reports")).await;
+        assert!(
+            theirs
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|r| r["id"] != id.as_str())
+        );
+    }
+);
+
+both!(bad_reports_are_refused_naming_each_field, |app| {
+    let worker = app.login("worker").await;
+    let mut b = report_body("named", &"x".repeat(20_001));
+    b["types"] = json!([]);
+    b["facility_id"] = json!(uuid::Uuid::now_v7());
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&b)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.expect("problem");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["types", "narrative"]);
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    // A facility that does not exist.
+    let b = json!({"types": ["psychological.threat"], "perpetrator": "patient",
+        "occurred_local": "2025-01-01T10:00", "narrative": "x", "facility_id": uuid::Uuid::now_v7()});
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&b)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    // Over the request limit: 413 as problem+json.
+    let b = report_body("named", &"x".repeat(3 * 1024 * 1024));
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&b)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 413);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .contains("problem+json")
+    );
+});
+
+const PAYLOAD: &str = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+
+fn escaped(html: &str) {
+    assert!(!html.contains("<script>alert"), "raw script on the page");
+    assert!(!html.contains("<img src=x"), "raw tag on the page");
+    assert!(html.contains("&#60;script&#62;alert("), "shown as text");
+}
+
+both!(the_report_pages_file_show_and_escape, |app| {
+    let worker = app.login("worker").await;
+    for (lang, word) in [
+        ("kk", "Оқиға"),
+        ("ru", "инцидент"),
+        ("ky", "Окуя"),
+        ("en", "Report an incident"),
+    ] {
+        let r = worker
+            .get(app.url("/reports/new"))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.expect("body");
+        assert!(html.contains(word), "{lang}");
+        assert!(html.contains("name=\"narrative\""));
+    }
+    // Errors name their fields.
+    let r = worker
+        .post(app.url("/reports/new"))
+        .form(&[("mode", "named"), ("narrative", "")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    for f in [
+        "types-error",
+        "perpetrator-error",
+        "occurred_local-error",
+        "narrative-error",
+    ] {
+        assert!(html.contains(f), "{f}");
+    }
+    let r = worker
+        .post(app.url("/reports/new"))
+        .form(&[
+            ("mode", "named"),
+            ("types", "physical.assault"),
+            ("types", "psychological.threat"),
+            ("perpetrator", "patient"),
+            ("occurred_local", "2024-03-23T12:00"),
+            ("narrative", PAYLOAD),
+            ("witnesses", PAYLOAD),
+            ("severity", "1"),
+            ("wishes", "police"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        to.starts_with("/reports/") && to.ends_with("?done=filed"),
+        "{to}"
+    );
+    let id = to
+        .trim_start_matches("/reports/")
+        .trim_end_matches("?done=filed")
+        .to_owned();
+
+    let page = |c: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move {
+            let r = c
+                .get(url)
+                .header("accept-language", "en")
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.expect("body")
+        }
+    };
+    let html = page(worker.clone(), format!("/reports/{id}")).await;
+    escaped(&html);
+    assert!(html.contains("Public holiday"), "Nauryz on a Saturday");
+    assert!(html.contains("<code>day</code>"));
+    assert!(html.contains("No staff member has read this report yet."));
+
+    let investigator = app.login("investigator").await;
+    let staff = page(investigator.clone(), format!("/reports/{id}")).await;
+    escaped(&staff);
+    assert!(staff.contains(&app.account("worker").username));
+    assert!(!staff.contains("Who has looked at this report"));
+
+    let html = page(worker.clone(), format!("/reports/{id}")).await;
+    assert!(html.contains("Read the report"));
+    assert!(html.contains(&app.account("investigator").username));
+
+    let list = page(worker.clone(), "/reports".into()).await;
+    assert!(list.contains(&format!("/reports/{id}")));
+    let home = page(worker.clone(), "/".into()).await;
+    assert!(home.contains("href=\"/reports\""));
+
+    let other = app.login("security_guard").await;
+    let r = other
+        .get(app.url(&format!("/reports/{id}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 404);
+});
+
+fn anonymous_body(facility: &str, passphrase: &str) -> Value {
+    let mut b = report_body("", "A visitor grabbed me in the corridor");
+    b["facility_id"] = json!(facility);
+    b["passphrase"] = json!(passphrase);
+    b
+}
+
+both!(
+    an_anonymous_report_keeps_nothing_that_identifies_her,
+    |app| {
+        let facility = app.demo_facility().await;
+        let anon = app.client();
+        let r = anon
+            .post(app.url("/api/v1/reports/anonymous"))
+            .header("user-agent", "UA-CANARY-7731")
+            .header("x-forwarded-for", "203.0.113.77")
+            .header("x-real-ip", "198.51.100.23")
+            .header("idempotency-key", "anon-1")
+            .json(&anonymous_body(&facility, ""))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let receipt: Value = r.json().await.expect("json");
+        let receipt = receipt["receipt"].as_str().expect("receipt").to_owned();
+        assert_eq!(receipt.len(), 16);
+        assert!(receipt.bytes().all(|b| b.is_ascii_digit()));
+
+        // Back with the receipt, typed in groups.
+        let grouped = format!(
+            "{} {} {} {}",
+            &receipt[..4],
+            &receipt[4..8],
+            &receipt[8..12],
+            &receipt[12..]
+        );
+        let r = anon
+            .post(app.url("/api/v1/reports/anonymous/lookup"))
+            .json(&json!({"receipt": grouped}))
+            .send()
+            .await
+            .expect("lookup");
+        assert_eq!(r.status(), 200);
+        let view: Value = r.json().await.expect("json");
+        let rep = view["report"].clone();
+        assert_eq!(rep["mode"], "anonymous");
+        assert!(rep["reporter"].is_null());
+        assert_eq!(rep["when"]["classification"]["day_type"], "public_holiday");
+        let created = rep["created_at"].as_str().expect("created");
+        assert!(
+            created.ends_with("T00:00:00Z"),
+            "kept to the day: {created}"
+        );
+        let id = rep["id"].as_str().expect("id").to_owned();
+        assert_eq!(
+            uuid::Uuid::parse_str(&id).expect("uuid").get_version_num(),
+            4,
+            "no time in the id"
+        );
+
+        // Nothing in any table holds the receipt, the address, the user agent or forwarded headers,
+        // and the idempotency store kept no answer with the receipt.
+        let dump = dump_text(&app).await;
+        for canary in [
+            receipt.as_str(),
+            "UA-CANARY-7731",
+            "203.0.113.77",
+            "198.51.100.23",
+            "127.0.0.1",
+        ] {
+            // PostgreSQL prints BYTEA columns as hex.
+            let hex: String = canary.bytes().map(|b| format!("{b:02x}")).collect();
+            assert!(
+                !dump.contains(canary) && !dump.contains(&hex),
+                "{canary} stored"
+            );
+        }
+
+        // Handlers in scope see it and nobody behind it.
+        let investigator = app.login("investigator").await;
+        let (s, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert_eq!(s, 200);
+        assert!(seen["reporter"].is_null());
+    }
+);
+
+/// Everything the server stored: on SQLite every file in the data directory (database, WAL and
+/// anything else written there, free pages included); on PostgreSQL every row of every table.
+async fn dump_text(app: &TestApp) -> String {
+    use qorgau::platform::db::Backend;
+    let mut out = String::new();
+    if app.db.backend() == Backend::Sqlite {
+        fn walk(dir: &std::path::Path, out: &mut String) {
+            for e in std::fs::read_dir(dir).expect("dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+        }
+        walk(&app.data_dir, &mut out);
+        assert!(
+            out.contains("A visitor grabbed me"),
+            "the dump sees the report"
+        );
+        return out;
+    }
+    let tables = app
+        .db
+        .fetch_all(
+            "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema()",
+            vec![],
+        )
+        .await
+        .expect("tables");
+    for row in tables {
+        let t: String = row.get("t").expect("name");
+        let sql: &'static str =
+            Box::leak(format!("SELECT CAST(x AS TEXT) AS j FROM \"{t}\" x").into_boxed_str());
+        for r in app.db.fetch_all(sql, vec![]).await.expect("rows") {
+            out.push_str(&r.get::<String>("j").expect("text"));
+            out.push('\n');
+        }
+    }
+    assert!(
+        out.contains("A visitor grabbed me"),
+        "the dump sees the report"
+    );
+    out
+}
+
+both!(wrong_receipts_answer_404_alike_then_429, |app| {
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, "blue heron at dawn"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let receipt: Value = r.json().await.expect("json");
+    let receipt = receipt["receipt"].as_str().expect("receipt").to_owned();
+    let lookup = |receipt: String, passphrase: &'static str| {
+        let anon = anon.clone();
+        let url = app.url("/api/v1/reports/anonymous/lookup");
+        async move {
+            anon.post(url)
+                .json(&json!({"receipt": receipt, "passphrase": passphrase}))
+                .send()
+                .await
+                .expect("lookup")
+        }
+    };
+    // With its passphrase it opens.
+    assert_eq!(
+        lookup(receipt.clone(), "blue heron at dawn").await.status(),
+        200
+    );
+    // Malformed, wrong, and right-without-passphrase all look the same.
+    let wrong = if receipt.starts_with('9') { "1" } else { "9" }.to_owned() + &receipt[1..];
+    let mut bodies = vec![];
+    for (rc, pass) in [
+        ("12".to_owned(), ""),
+        ("abcdabcdabcdabcd".to_owned(), ""),
+        (wrong.clone(), "blue heron at dawn"),
+        (receipt.clone(), ""),
+        (receipt.clone(), "grey heron"),
+    ] {
+        let r = lookup(rc, pass).await;
+        assert_eq!(r.status(), 404);
+        let mut b: Value = r.json().await.expect("problem");
+        b.as_object_mut().map(|o| o.remove("instance"));
+        bodies.push(b);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    // Ten failures in all from this address; the next is refused even with the right receipt.
+    for _ in 0..5 {
+        assert_eq!(lookup(wrong.clone(), "").await.status(), 404);
+    }
+    let r = lookup(receipt.clone(), "blue heron at dawn").await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=600).contains(&wait));
+});
+
+both!(
+    the_anonymous_pages_file_and_reopen_without_an_account,
+    |app| {
+        let facility = app.demo_facility().await;
+        let anon = app.client();
+        for lang in ["kk", "ru", "ky", "en"] {
+            let r = anon
+                .get(app.url("/report-anonymously"))
+                .header("accept-language", lang)
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(r.status(), 200, "{lang}");
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            let html = r.text().await.expect("body");
+            assert!(
+                html.contains(&format!("value=\"{facility}\"")),
+                "facilities offered"
+            );
+            assert!(!html.contains("name=\"mode\""));
+        }
+        let r = anon
+            .post(app.url("/report-anonymously"))
+            .header("accept-language", "en")
+            .form(&[
+                ("facility_id", facility.as_str()),
+                ("types", "psychological.sexual_harassment"),
+                ("perpetrator", "colleague"),
+                ("occurred_local", "2025-03-20T10:00"),
+                ("narrative", PAYLOAD),
+                ("witnesses", PAYLOAD),
+                ("passphrase", "river stones"),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let html = r.text().await.expect("body");
+        let start = html.find("<code>").expect("receipt shown") + 6;
+        let receipt: String = html[start..start + 19].to_owned();
+        assert_eq!(receipt.replace(' ', "").len(), 16, "{receipt}");
+
+        let r = anon
+            .post(app.url("/report-anonymously/lookup"))
+            .header("accept-language", "en")
+            .form(&[
+                ("receipt", receipt.as_str()),
+                ("passphrase", "river stones"),
+            ])
+            .send()
+            .await
+            .expect("lookup");
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.expect("body");
+        escaped(&html);
+        assert!(
+            html.contains("Pre-holiday day"),
+            "20 March 2025, the eve of Nauryz"
+        );
+        assert!(html.contains("Who has looked at this report"));
+
+        let r = anon
+            .post(app.url("/report-anonymously/lookup"))
+            .form(&[("receipt", receipt.as_str()), ("passphrase", "")])
+            .send()
+            .await
+            .expect("lookup");
+        assert_eq!(r.status(), 404);
+        let r = anon
+            .post(app.url("/report-anonymously"))
+            .form(&[("facility_id", ""), ("narrative", "x")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.expect("body");
+        assert!(html.contains("facility_id-error"));
+    }
+);
+
+both!(messages_go_both_ways_named_and_anonymous, |app| {
+    let worker = app.login("worker").await;
+    let investigator = app.login("investigator").await;
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&report_body(
+            "confidential",
+            "He waits for me after the night shift",
+        ))
+        .send()
+        .await
+        .expect("post");
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let url = app.url(&format!("/api/v1/reports/{id}/messages"));
+    let r = investigator
+        .post(&url)
+        .json(&json!({"body": "Can you tell us which days he came?"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let r = worker
+        .post(&url)
+        .json(&json!({"body": "Mondays and <b>Thursdays</b>"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let r = worker
+        .post(&url)
+        .json(&json!({"body": ""}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let (_, msgs) = get_json(&investigator, url.clone()).await;
+    let msgs = msgs.as_array().expect("list").clone();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0]["seq"], 1);
+    assert_eq!(msgs[0]["from_reporter"], false);
+    assert!(
+        msgs[0]["author"]
+            .as_str()
+            .is_some_and(|a| a.contains("investigator"))
+    );
+    assert_eq!(msgs[1]["from_reporter"], true);
+    assert!(
+        msgs[1]["author"].is_null(),
+        "a confidential reporter's message names nobody"
+    );
+    // Outside the report's handlers and reporter: 404.
+    let guard = app.login("security_guard").await;
+    let r = guard
+        .post(&url)
+        .json(&json!({"body": "hi"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 404);
+
+    // Anonymous: both ways with the receipt.
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, ""))
+        .send()
+        .await
+        .expect("post");
+    let receipt = r.json::<Value>().await.expect("json")["receipt"]
+        .as_str()
+        .expect("r")
+        .to_owned();
+    let view: Value = anon
+        .post(app.url("/api/v1/reports/anonymous/messages"))
+        .json(&json!({"receipt": receipt, "body": "I can describe him"}))
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let aid = view["report"]["id"].as_str().expect("id").to_owned();
+    let at = view["messages"][0]["at"].as_str().expect("at");
+    assert!(at.ends_with("T00:00:00Z"), "kept to the day: {at}");
+    let r = investigator
+        .post(app.url(&format!("/api/v1/reports/{aid}/messages")))
+        .json(&json!({"body": "Please do, we are listening."}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let view: Value = anon
+        .post(app.url("/api/v1/reports/anonymous/lookup"))
+        .json(&json!({"receipt": receipt}))
+        .send()
+        .await
+        .expect("lookup")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["messages"].as_array().expect("list").len(), 2);
+    assert_eq!(view["messages"][1]["body"], "Please do, we are listening.");
+    assert!(
+        view["access_log"]
+            .as_array()
+            .expect("log")
+            .iter()
+            .any(|e| e["action"] == "report.read")
+    );
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous/messages"))
+        .json(&json!({"receipt": "0000000000000000", "body": "x"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 404);
+});
+
+both!(messages_on_the_pages_are_text, |app| {
+    let worker = app.login("worker").await;
+    let r = worker
+        .post(app.url("/api/v1/reports"))
+        .json(&report_body("named", "Pushed"))
+        .send()
+        .await
+        .expect("post");
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = worker
+        .post(app.url(&format!("/reports/{id}/messages")))
+        .form(&[("body", PAYLOAD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let investigator = app.login("investigator").await;
+    let html = investigator
+        .get(app.url(&format!("/reports/{id}")))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    escaped(&html);
+
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    let receipt = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, ""))
+        .send()
+        .await
+        .expect("post")
+        .json::<Value>()
+        .await
+        .expect("json")["receipt"]
+        .as_str()
+        .expect("receipt")
+        .to_owned();
+    let r = anon
+        .post(app.url("/report-anonymously/messages"))
+        .form(&[
+            ("receipt", receipt.as_str()),
+            ("passphrase", ""),
+            ("body", PAYLOAD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("body");
+    escaped(&html);
+    let r = anon
+        .post(app.url("/report-anonymously/messages"))
+        .form(&[
+            ("receipt", "1111222233334444"),
+            ("passphrase", ""),
+            ("body", "x"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 404);
+});
+
+both!(the_demo_has_reports_to_show, |app| {
+    let worker = app.login("worker").await;
+    let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+    let mine = mine.as_array().expect("list").clone();
+    let modes: Vec<&str> = mine.iter().filter_map(|r| r["mode"].as_str()).collect();
+    assert!(
+        modes.contains(&"named") && modes.contains(&"confidential"),
+        "{modes:?}"
+    );
+    let named = mine.iter().find(|r| r["mode"] == "named").expect("named");
+    assert_eq!(named["when"]["classification"]["shift"], "night");
+    assert_eq!(
+        named["when"]["classification"]["day_type"],
+        "public_holiday"
+    );
+    let confidential = mine
+        .iter()
+        .find(|r| r["mode"] == "confidential")
+        .expect("c");
+    let investigator = app.login("investigator").await;
+    let r = investigator
+        .post(app.url(&format!(
+            "/api/v1/reports/{}/unseal",
+            confidential["id"].as_str().expect("id")
+        )))
+        .json(&json!({"reason": "Checking the demo data opens as filed"}))
+        .send()
+        .await
+        .expect("unseal");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["username"],
+        app.account("worker").username
+    );
+});
