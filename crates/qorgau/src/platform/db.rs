@@ -312,6 +312,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "reports",
         include_str!("../../migrations/sqlite/0007_reports.sql"),
     ),
+    (
+        "escrow",
+        include_str!("../../migrations/sqlite/0009_escrow.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -338,6 +342,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "reports",
         include_str!("../../migrations/postgres/0007_reports.sql"),
+    ),
+    (
+        "escrow",
+        include_str!("../../migrations/postgres/0009_escrow.sql"),
     ),
 ];
 

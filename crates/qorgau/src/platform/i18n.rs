@@ -93,7 +93,8 @@ ftl_files!(
     "home",
     "alarms",
     "alarms_panels",
-    "reports"
+    "reports",
+    "reports_protect"
 );
 
 pub struct I18n {

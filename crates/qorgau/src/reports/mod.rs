@@ -4,6 +4,9 @@
 pub mod api;
 pub mod calendar;
 pub mod classify;
+pub mod escrow;
+pub mod escrow_api;
+pub mod escrow_store;
 pub mod model;
 pub mod pages;
 pub mod service;
@@ -14,5 +17,8 @@ use axum::Router;
 use crate::platform::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(escrow_api::routes())
 }
