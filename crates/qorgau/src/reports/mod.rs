@@ -9,6 +9,9 @@ pub mod escrow_api;
 pub mod escrow_store;
 pub mod model;
 pub mod pages;
+pub mod retaliation;
+pub mod retaliation_api;
+pub mod retaliation_store;
 pub mod service;
 pub mod store;
 
@@ -21,4 +24,5 @@ pub fn routes() -> Router<AppState> {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(escrow_api::routes())
+        .merge(retaliation_api::routes())
 }
