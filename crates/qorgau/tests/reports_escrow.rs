@@ -229,6 +229,46 @@ both!(
         assert_eq!(n[0]["reports"], 4);
         assert_eq!(n[0]["disclosed"].as_array().expect("array").len(), 2);
 
+        // The same through the pages: her answer by form, the handler's page lists the match.
+        let r = worker
+            .post(app.url(&format!("/reports/{a}/protect/escrow/{m}")))
+            .form(&[("answer", "go_on")])
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(r.status(), 303);
+        let html = worker
+            .get(app.url(&format!("/reports/{a}/protect")))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(html.contains(&format!("/reports/{a}/protect/escrow/{m}")));
+        let r = worker
+            .post(app.url(&format!("/reports/{a}/protect/escrow")))
+            .form(&[("kind", "iin"), ("value", "123")])
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(r.status(), 422);
+        assert!(
+            r.text()
+                .await
+                .expect("html")
+                .contains("id=\"escrow-value-error\"")
+        );
+        let html = rep
+            .get(app.url("/protect/notices"))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(html.contains(&format!("href=\"/reports/{a}\"")), "{html}");
+
         // Names match across spelling, bound to the facility.
         let (s, _) = lodge(&worker, &a, "name", "Семёнов  Ерлан").await;
         assert_eq!(s, 201);

@@ -175,6 +175,44 @@ both!(consent_compares_her_roster_and_alerts_the_handlers, |app| {
         assert_eq!(s, 403, "{role}");
     }
 
+    // Her page shows what she recorded as text, and the comparison; the handlers' page the alert.
+    let html = worker
+        .get(app.url(&format!("/reports/{id}/protect")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Moved to nights &#60;b&#62;without asking&#60;/b&#62;")
+            && !html.contains("<b>without"),
+        "{html}"
+    );
+    assert!(html.contains("<td>12</td>"));
+    let r = worker
+        .post(app.url(&format!("/reports/{id}/protect/events")))
+        .form(&[("kind", "other"), ("happened_on", ""), ("text", "x")])
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"event-on-error\"")
+    );
+    let html = rep
+        .get(app.url("/protect/notices"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(&format!("/reports/{id}")), "{html}");
+
     // Withdrawn: recorded, and no comparison any more.
     let (s, w) = send(
         worker

@@ -9,6 +9,7 @@ pub mod escrow_api;
 pub mod escrow_store;
 pub mod model;
 pub mod pages;
+pub mod protect_pages;
 pub mod retaliation;
 pub mod retaliation_api;
 pub mod retaliation_store;
@@ -25,4 +26,5 @@ pub fn routes() -> Router<AppState> {
         .merge(pages::routes())
         .merge(escrow_api::routes())
         .merge(retaliation_api::routes())
+        .merge(protect_pages::routes())
 }
