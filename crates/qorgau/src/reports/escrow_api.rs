@@ -365,21 +365,22 @@ pub async fn notices_for(st: &AppState, p: &Principal) -> AppResult<Vec<Notice>>
         let members = store::members(&st.db, m.id).await?;
         let mut seen = false;
         for x in &members {
-            if !places.contains_key(&x.facility_id) {
-                let Some(f) =
-                    crate::directory::store::facility_by_id(&st.db, x.facility_id).await?
-                else {
-                    continue;
-                };
-                places.insert(x.facility_id, f.place());
-            }
-            if let Some(place) = places.get(&x.facility_id) {
-                let place = Place {
-                    department: x.department_id,
-                    ..place.clone()
-                };
-                seen |= p.sees(&place);
-            }
+            let place = match places.get(&x.facility_id) {
+                Some(place) => place.clone(),
+                None => {
+                    let Some(f) =
+                        crate::directory::store::facility_by_id(&st.db, x.facility_id).await?
+                    else {
+                        continue;
+                    };
+                    places.insert(x.facility_id, f.place());
+                    f.place()
+                }
+            };
+            seen |= p.sees(&Place {
+                department: x.department_id,
+                ..place
+            });
         }
         if !seen {
             continue;
