@@ -268,6 +268,15 @@ both!(
             .await
             .expect("html");
         assert!(html.contains(&format!("href=\"/reports/{a}\"")), "{html}");
+        let home = rep
+            .get(app.url("/"))
+            .send()
+            .await
+            .expect("home")
+            .text()
+            .await
+            .expect("html");
+        assert!(home.contains("href=\"/protect/notices\""));
 
         // Names match across spelling, bound to the facility.
         let (s, _) = lodge(&worker, &a, "name", "Семёнов  Ерлан").await;

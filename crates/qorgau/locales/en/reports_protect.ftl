@@ -62,3 +62,5 @@ prot-alerts-hint = Unexplained changes to a reporter's shifts after her report, 
 prot-alerts-none = No alerts.
 rep-log-escrow-match-read = Shown your report in a match
 rep-log-retaliation-alert-read = Read a retaliation alert
+card-protect-notices = Matches and alerts
+card-protect-notices-text = Reports that name the same perpetrator, and retaliation alerts, in your scope.

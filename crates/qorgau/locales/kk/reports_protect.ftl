@@ -62,3 +62,5 @@ prot-alerts-hint = Хабарламадан кейін ауысымдардағ�
 prot-alerts-none = Хабарландыру жоқ.
 rep-log-escrow-match-read = Хабарламаңызды сәйкестікте көрді
 rep-log-retaliation-alert-read = Қудалау туралы хабарландыруды оқыды
+card-protect-notices = Сәйкестіктер мен хабарландырулар
+card-protect-notices-text = Сіздің аймағыңыздағы бір шабуылдаушыны көрсеткен хабарламалар және қудалау туралы хабарландырулар.

@@ -62,3 +62,5 @@ prot-alerts-hint = Билдирүүдөн кийин нөөмөттөрдөгү 
 prot-alerts-none = Кабарлоо жок.
 rep-log-escrow-match-read = Билдирүүңүздү дал келүүдө көрдү
 rep-log-retaliation-alert-read = Куугунтуктоо тууралуу кабарлоону окуду
+card-protect-notices = Дал келүүлөр жана кабарлоолор
+card-protect-notices-text = Сиздин аймагыңыздагы бир эле кол салуучуну көрсөткөн билдирүүлөр жана куугунтуктоо тууралуу кабарлоолор.

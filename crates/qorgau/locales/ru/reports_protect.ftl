@@ -62,3 +62,5 @@ prot-alerts-hint = Необъяснённые изменения смен пос
 prot-alerts-none = Оповещений нет.
 rep-log-escrow-match-read = Показал ваше сообщение в совпадении
 rep-log-retaliation-alert-read = Прочитал оповещение о преследовании
+card-protect-notices = Совпадения и оповещения
+card-protect-notices-text = Сообщения, указывающие одного и того же нападавшего, и оповещения о преследовании в вашей зоне.
