@@ -336,3 +336,54 @@ both!(
         }
     }
 );
+
+both!(concurrent_lodges_do_not_pass_the_limit, |app| {
+    let guard = app.login("security_guard").await;
+    let r = guard
+        .post(app.url("/api/v1/reports"))
+        .json(&report_body("named"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let url = app.url(&format!("/api/v1/reports/{id}/escrow"));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            post(
+                &guard,
+                url.clone(),
+                json!({"kind": "phone", "value": format!("+7701000000{i}")}),
+            )
+        })
+        .map(tokio::spawn)
+        .collect();
+    let mut statuses = vec![];
+    for t in tasks {
+        statuses.push(t.await.expect("join").0);
+    }
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [201, 201, 201, 201, 201, 422, 422, 422]);
+    // Lodging again an identifier already lodged takes nothing more and is accepted.
+    let i = statuses
+        .iter()
+        .position(|s| *s == 201)
+        .expect("one accepted");
+    let (s, v) = post(
+        &guard,
+        url.clone(),
+        json!({"kind": "phone", "value": format!("+7701000000{i}")}),
+    )
+    .await;
+    assert_eq!((s, v), (201, json!({"lodged": true, "remaining": 0})));
+    let rows = app
+        .db
+        .fetch_all("SELECT hash FROM escrow_entries", vec![])
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 5);
+});

@@ -13,6 +13,13 @@ CREATE TABLE escrow_entries (
 );
 CREATE INDEX escrow_entries_hash ON escrow_entries(hash);
 
+-- Identifiers lodged per report, counted by an upsert that stops at the limit, so that
+-- concurrent lodges cannot pass it on either database.
+CREATE TABLE escrow_quota (
+    report_id BLOB PRIMARY KEY REFERENCES reports(id),
+    used BIGINT NOT NULL
+);
+
 -- Entries from two or more different reporters with the same hash. The handlers in scope of its
 -- reports see that a match exists; which reports match only once two of them said go on.
 CREATE TABLE escrow_matches (

@@ -201,10 +201,6 @@ async fn do_lodge(st: &AppState, own: &Own, input: &LodgeInput) -> AppResult<Lod
         .ok_or_else(|| AppError::field("value", "err-escrow-identifier"))?;
     let hash = escrow::tag(&escrow_key(st)?, kind, &canonical);
     let mut tx = st.db.begin().await?;
-    let used = store::entries_of(&mut tx, own.id).await?;
-    if used >= escrow::MAX_PER_REPORT {
-        return Err(AppError::field("value", "err-escrow-limit"));
-    }
     let lodged = store::lodge(
         &mut tx,
         own.id,
@@ -214,6 +210,11 @@ async fn do_lodge(st: &AppState, own: &Own, input: &LodgeInput) -> AppResult<Lod
         day_of(Ts::now()),
     )
     .await?;
+    // Dropping the transaction undoes the entry (and any match it made) when over the limit.
+    if lodged.new && !store::take_quota(&mut tx, own.id, escrow::MAX_PER_REPORT).await? {
+        return Err(AppError::field("value", "err-escrow-limit"));
+    }
+    let used = store::used(&mut tx, own.id).await?;
     if lodged.new {
         let ev = match own.audited_object {
             Some(r) => Event::new("escrow.lodge", "report", r),
@@ -238,7 +239,7 @@ async fn do_lodge(st: &AppState, own: &Own, input: &LodgeInput) -> AppResult<Lod
     tx.commit().await?;
     Ok(Lodged {
         lodged: true,
-        remaining: escrow::MAX_PER_REPORT - used - i64::from(lodged.new),
+        remaining: escrow::MAX_PER_REPORT - used,
     })
 }
 

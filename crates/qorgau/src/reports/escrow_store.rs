@@ -8,7 +8,8 @@ use crate::platform::db::{Db, DbResult, Tx};
 use crate::platform::time::Ts;
 use crate::reports::escrow::{Answer, Kind};
 
-const COUNT_FOR_REPORT: &str = "SELECT COUNT(*) AS n FROM escrow_entries WHERE report_id = $1";
+const TAKE_QUOTA: &str = "INSERT INTO escrow_quota (report_id, used) VALUES ($1, 1) ON CONFLICT (report_id) DO UPDATE SET used = escrow_quota.used + 1 WHERE escrow_quota.used < $2";
+const USED: &str = "SELECT used FROM escrow_quota WHERE report_id = $1";
 const INSERT_ENTRY: &str = "INSERT INTO escrow_entries (id, report_id, kind, hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (report_id, hash) DO NOTHING";
 /// Reports by other reporters that lodged the same hash. "Other reporter": another owner tag,
 /// which for anonymous reports is the receipt's, so each anonymous report counts as its own.
@@ -31,10 +32,17 @@ pub struct Lodged {
     pub matched: Option<Uuid>,
 }
 
-pub async fn entries_of(tx: &mut Tx, report: Uuid) -> DbResult<i64> {
-    tx.fetch_one(COUNT_FOR_REPORT, args![report])
-        .await?
-        .get("n")
+/// Counts one more identifier for the report; false, changing nothing, when it has `limit`.
+pub async fn take_quota(tx: &mut Tx, report: Uuid, limit: i64) -> DbResult<bool> {
+    Ok(tx.execute(TAKE_QUOTA, args![report, limit]).await? == 1)
+}
+
+/// Identifiers the report has lodged.
+pub async fn used(tx: &mut Tx, report: Uuid) -> DbResult<i64> {
+    match tx.fetch_optional(USED, args![report]).await? {
+        Some(r) => r.get("used"),
+        None => Ok(0),
+    }
 }
 
 /// Stores the hash and, when another reporter lodged the same one, opens the match (or joins
