@@ -141,6 +141,8 @@ both!(consent_compares_her_roster_and_alerts_the_handlers, |app| {
         json!({"total": 20, "nights": 12, "weekends": 0})
     );
     assert_eq!(cmp["flagged"], json!(["nights"]));
+    // Nobody else in her department worked in those weeks, so nothing explains it.
+    assert_eq!(cmp["explained"], json!([]));
     let (s, a) = send(rep.get(app.url("/api/v1/retaliation/alerts"))).await;
     assert_eq!(s, 200);
     assert_eq!(a.as_array().expect("array").len(), 1);
@@ -212,6 +214,25 @@ both!(consent_compares_her_roster_and_alerts_the_handlers, |app| {
         .await
         .expect("html");
     assert!(html.contains(&format!("/reports/{id}")), "{html}");
+
+    // Two colleagues in her department moved onto nights the same way: explained, no new alert.
+    let peers = app
+        .db
+        .fetch_all(
+            "SELECT id FROM people WHERE department_id = (SELECT department_id FROM people WHERE id = $1) AND id <> $1 ORDER BY id LIMIT 2",
+            qorgau::args![person],
+        )
+        .await
+        .expect("peers");
+    assert_eq!(peers.len(), 2);
+    for r in &peers {
+        roster(&app, r.get("id").expect("id")).await;
+    }
+    let (_, w) = send(worker.get(&base)).await;
+    assert_eq!(w["comparison"]["flagged"], json!([]));
+    assert_eq!(w["comparison"]["explained"], json!(["nights"]));
+    let (_, a) = send(rep.get(app.url("/api/v1/retaliation/alerts"))).await;
+    assert_eq!(a.as_array().expect("array").len(), 1);
 
     // Withdrawn: recorded, and no comparison any more.
     let (s, w) = send(

@@ -64,3 +64,4 @@ rep-log-escrow-match-read = Shown your report in a match
 rep-log-retaliation-alert-read = Read a retaliation alert
 card-protect-notices = Matches and alerts
 card-protect-notices-text = Reports that name the same perpetrator, and retaliation alerts, in your scope.
+prot-explained = Shared by the whole department

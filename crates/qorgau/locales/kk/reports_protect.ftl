@@ -64,3 +64,4 @@ rep-log-escrow-match-read = Хабарламаңызды сәйкестікте 
 rep-log-retaliation-alert-read = Қудалау туралы хабарландыруды оқыды
 card-protect-notices = Сәйкестіктер мен хабарландырулар
 card-protect-notices-text = Сіздің аймағыңыздағы бір шабуылдаушыны көрсеткен хабарламалар және қудалау туралы хабарландырулар.
+prot-explained = Бүкіл бөлімшеге ортақ

@@ -64,3 +64,4 @@ rep-log-escrow-match-read = Билдирүүңүздү дал келүүдө к�
 rep-log-retaliation-alert-read = Куугунтуктоо тууралуу кабарлоону окуду
 card-protect-notices = Дал келүүлөр жана кабарлоолор
 card-protect-notices-text = Сиздин аймагыңыздагы бир эле кол салуучуну көрсөткөн билдирүүлөр жана куугунтуктоо тууралуу кабарлоолор.
+prot-explained = Бүт бөлүмгө жалпы

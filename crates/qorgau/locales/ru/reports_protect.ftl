@@ -64,3 +64,4 @@ rep-log-escrow-match-read = Показал ваше сообщение в сов
 rep-log-retaliation-alert-read = Прочитал оповещение о преследовании
 card-protect-notices = Совпадения и оповещения
 card-protect-notices-text = Сообщения, указывающие одного и того же нападавшего, и оповещения о преследовании в вашей зоне.
+prot-explained = Общее для всего отделения

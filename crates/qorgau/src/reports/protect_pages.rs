@@ -55,11 +55,20 @@ pub struct EventRow {
 
 pub struct CompareView {
     pub day: String,
-    pub rows: Vec<(String, u32, u32, bool)>,
+    /// Measure, before, after, and whether the change is flagged or explained.
+    pub rows: Vec<(String, u32, u32, String)>,
 }
 
 fn compare_view(c: &Comparison, tr: Tr) -> CompareView {
-    let m = |x: Measure| c.flagged.contains(&x);
+    let note = |m: Measure| {
+        if c.flagged.contains(&m) {
+            tr.t("prot-flagged")
+        } else if c.explained.contains(&m) {
+            tr.t("prot-explained")
+        } else {
+            "—".to_owned()
+        }
+    };
     CompareView {
         day: c.report_day.to_string(),
         rows: vec![
@@ -67,19 +76,19 @@ fn compare_view(c: &Comparison, tr: Tr) -> CompareView {
                 tr.t("prot-measure-total"),
                 c.before.total,
                 c.after.total,
-                m(Measure::Total),
+                note(Measure::Total),
             ),
             (
                 tr.t("prot-measure-nights"),
                 c.before.nights,
                 c.after.nights,
-                m(Measure::Nights),
+                note(Measure::Nights),
             ),
             (
                 tr.t("prot-measure-weekends"),
                 c.before.weekends,
                 c.after.weekends,
-                m(Measure::Weekends),
+                note(Measure::Weekends),
             ),
         ],
     }

@@ -9,8 +9,10 @@
 //! - total shifts: flagged when they change by at least 4 and by at least a quarter, either way:
 //!   fewer shifts is lost pay (or edging her out), many more is overload.
 //!
-//! "Unexplained" means only that nothing in this system explains it: a department-wide rota
-//! change or leave she asked for looks the same, so the alert asks the representative to look.
+//! A flagged change is explained, and raises no alert, when her department's other staff as a
+//! whole changed the same way across the same windows (their mean counts pass the same
+//! threshold): a department-wide rota change is not aimed at her. Anything else, including
+//! leave she asked for, this system cannot see, so the alert asks the representative to look.
 
 use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
@@ -40,7 +42,10 @@ pub struct Comparison {
     pub report_day: Date,
     pub before: Counts,
     pub after: Counts,
+    /// Changes past the thresholds that her department's rota does not explain.
     pub flagged: Vec<Measure>,
+    /// Changes past the thresholds that her department as a whole shared.
+    pub explained: Vec<Measure>,
 }
 
 /// The two windows: `[day - 28, day - 1]` and `[day, day + 27]`.
@@ -86,16 +91,46 @@ pub fn flags(before: Counts, after: Counts) -> Vec<Measure> {
     out
 }
 
-/// Compares her roster around the report day.
-pub fn compare(entries: &[(Date, String)], report_day: Date) -> Option<Comparison> {
+/// The mean counts of her department's other staff, rounded to the nearest shift.
+pub fn mean(peers: &[Counts]) -> Counts {
+    let n = peers.len() as u32;
+    if n == 0 {
+        return Counts::default();
+    }
+    let avg = |f: fn(&Counts) -> u32| (peers.iter().map(f).sum::<u32>() + n / 2) / n;
+    Counts {
+        total: avg(|c| c.total),
+        nights: avg(|c| c.nights),
+        weekends: avg(|c| c.weekends),
+    }
+}
+
+/// Compares her roster around the report day, setting aside what her department's other staff
+/// (`peers`: each one's roster entries) went through as well.
+pub fn compare(
+    entries: &[(Date, String)],
+    peers: &[Vec<(Date, String)>],
+    report_day: Date,
+) -> Option<Comparison> {
     let ((b0, b1), (a0, a1)) = windows(report_day)?;
     let before = count(entries, b0, b1);
     let after = count(entries, a0, a1);
+    let peer_flags = if peers.is_empty() {
+        vec![]
+    } else {
+        let pb: Vec<Counts> = peers.iter().map(|e| count(e, b0, b1)).collect();
+        let pa: Vec<Counts> = peers.iter().map(|e| count(e, a0, a1)).collect();
+        flags(mean(&pb), mean(&pa))
+    };
+    let (explained, flagged) = flags(before, after)
+        .into_iter()
+        .partition(|m| peer_flags.contains(m));
     Some(Comparison {
         report_day,
         before,
         after,
-        flagged: flags(before, after),
+        flagged,
+        explained,
     })
 }
 
@@ -156,10 +191,49 @@ mod tests {
             e(date(2025, 6, 29), "day"),   // Sunday, last day of after
             e(date(2025, 6, 30), "night"), // past the window
         ];
-        let cmp = compare(&entries, day).expect("windows");
+        let cmp = compare(&entries, &[], day).expect("windows");
         assert_eq!(cmp.before, c(3, 2, 2));
         assert_eq!(cmp.after, c(2, 1, 1));
         assert!(cmp.flagged.is_empty());
+    }
+
+    /// `n` shifts coded `code` on consecutive days from `from`.
+    fn run(from: Date, n: i64, code: &str) -> Vec<(Date, String)> {
+        (0..n)
+            .map(|i| {
+                (
+                    from.checked_add(jiff::Span::new().days(i)).expect("date"),
+                    code.to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_change_the_whole_department_shared_is_explained() {
+        let day = date(2025, 6, 2);
+        let before = date(2025, 5, 5);
+        // Her: 2 nights before, 10 after.
+        let mut her = run(before, 2, "night");
+        her.extend(run(day, 10, "night"));
+        // Peers moved onto nights the same way: explained.
+        let peers: Vec<_> = (0..3).map(|_| her.clone()).collect();
+        let cmp = compare(&her, &peers, day).expect("windows");
+        assert_eq!(cmp.flagged, []);
+        assert_eq!(cmp.explained, [Measure::Total, Measure::Nights]);
+        // Peers unchanged: hers is unexplained.
+        let mut same = run(before, 6, "night");
+        same.extend(run(day, 6, "night"));
+        let cmp = compare(&her, &[same.clone(), same], day).expect("windows");
+        assert!(cmp.flagged.contains(&Measure::Nights));
+        assert!(cmp.explained.is_empty());
+    }
+
+    #[test]
+    fn mean_rounds_to_the_nearest_shift() {
+        assert_eq!(mean(&[]), c(0, 0, 0));
+        assert_eq!(mean(&[c(3, 1, 0), c(4, 2, 1)]), c(4, 2, 1));
+        assert_eq!(mean(&[c(3, 1, 0), c(4, 1, 0), c(4, 1, 1)]), c(4, 1, 0));
     }
 
     proptest! {

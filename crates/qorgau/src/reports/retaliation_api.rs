@@ -106,7 +106,28 @@ async fn comparison(
         return Ok(None);
     };
     let roster = store::roster_of(&st.db, person, from, to).await?;
-    Ok(retaliation::compare(&roster, day))
+    // Her department's other staff, to set aside rota changes they all went through.
+    let mut peers: std::collections::BTreeMap<Uuid, Vec<(jiff::civil::Date, String)>> =
+        Default::default();
+    if let Some(me) = crate::directory::store::person_by_id(&st.db, person).await?
+        && let Some(dept) = me.department_id
+    {
+        let all = crate::directory::store::roster(
+            &st.db,
+            me.facility_id,
+            Some(dept),
+            &from.to_string(),
+            &to.to_string(),
+        )
+        .await?;
+        for e in all.into_iter().filter(|e| e.person_id != person) {
+            if let Some(d) = parse_date(&e.day) {
+                peers.entry(e.person_id).or_default().push((d, e.shift));
+            }
+        }
+    }
+    let peers: Vec<_> = peers.into_values().collect();
+    Ok(retaliation::compare(&roster, &peers, day))
 }
 
 /// Runs the comparison after a change and alerts the handlers when something stands out.
