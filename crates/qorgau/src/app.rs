@@ -86,6 +86,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::directory::api::Doc::openapi());
     doc.merge(crate::notify::api::Doc::openapi());
     doc.merge(crate::reports::api::Doc::openapi());
+    doc.merge(crate::reports::escrow_api::Doc::openapi());
+    doc.merge(crate::reports::retaliation_api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
     problems_everywhere(&mut doc);

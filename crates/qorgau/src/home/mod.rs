@@ -37,6 +37,9 @@ pub fn cards(ctx: &Ctx, p: &Principal) -> Vec<Card> {
     if p.can(Action::ReportSubmit) {
         out.push(card("/reports", "reports"));
     }
+    if p.can(Action::ReportView) {
+        out.push(card("/protect/notices", "protect-notices"));
+    }
     if p.can(Action::AlarmView) {
         out.push(card("/alarms", "alarms"));
     }

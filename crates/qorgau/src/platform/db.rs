@@ -328,6 +328,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "alarm_posts",
         include_str!("../../migrations/sqlite/0008_alarm_posts.sql"),
     ),
+    (
+        9,
+        "escrow",
+        include_str!("../../migrations/sqlite/0009_escrow.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -369,6 +374,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "alarm_posts",
         include_str!("../../migrations/postgres/0008_alarm_posts.sql"),
+    ),
+    (
+        9,
+        "escrow",
+        include_str!("../../migrations/postgres/0009_escrow.sql"),
     ),
 ];
 

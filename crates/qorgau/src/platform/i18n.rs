@@ -94,7 +94,8 @@ ftl_files!(
     "alarms",
     "alarms_panels",
     "notify",
-    "reports"
+    "reports",
+    "reports_protect"
 );
 
 pub struct I18n {

@@ -4,8 +4,15 @@
 pub mod api;
 pub mod calendar;
 pub mod classify;
+pub mod escrow;
+pub mod escrow_api;
+pub mod escrow_store;
 pub mod model;
 pub mod pages;
+pub mod protect_pages;
+pub mod retaliation;
+pub mod retaliation_api;
+pub mod retaliation_store;
 pub mod service;
 pub mod store;
 
@@ -14,5 +21,10 @@ use axum::Router;
 use crate::platform::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(escrow_api::routes())
+        .merge(retaliation_api::routes())
+        .merge(protect_pages::routes())
 }
