@@ -197,6 +197,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
         db,
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
+        sessions: Default::default(),
         metrics: install_metrics(),
         listeners: Default::default(),
     }))

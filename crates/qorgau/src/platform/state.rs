@@ -14,6 +14,8 @@ pub struct Inner {
     pub cfg: Config,
     /// Failed logins per client address, in memory only (never written to disk).
     pub login_throttle: Throttle,
+    /// Credentials resolved in the last moments (platform/auth/cache.rs).
+    pub sessions: crate::platform::auth::cache::SessionCache,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub events: crate::platform::events::Events,
     /// Group-committed audit entries for reads of personal data.
