@@ -331,6 +331,30 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// SQLite counts every allocation it makes in process-wide statistics under one global mutex.
+/// With a connection per worker thread that mutex is contended on every row (a profile of the
+/// 300-person list showed a fifth of the server's time in futex waits and wake-ups under
+/// `sqlite3Malloc`). Qorgau reads none of those statistics and sets no SQLite heap limit, so
+/// they are turned off. SQLite takes this only before its first use in the process; later calls
+/// are refused (`SQLITE_MISUSE`) and change nothing.
+fn sqlite_without_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: runs once, before this process opens its first SQLite connection (every
+        // connection is opened below, after this call), so no other thread is inside SQLite;
+        // the argument is the `int` that SQLITE_CONFIG_MEMSTATUS expects.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(rc, "SQLite memory statistics stay on");
+        }
+    });
+}
+
 impl Db {
     /// Opens (creating if needed) the database named by `url`: `sqlite://PATH` or `postgres://...`.
     pub async fn connect(url: &str) -> DbResult<Db> {
@@ -343,6 +367,7 @@ impl Db {
                 .await?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
+            sqlite_without_memory_statistics();
             let base = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
