@@ -375,6 +375,9 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // 1 MiB of page cache per connection instead of 2: the directory's hot pages fit,
+                // and the writer mostly appends to the audit log's last pages.
+                .pragma("cache_size", "-1024")
                 // The driver's worker thread hands rows over a bounded channel and stops when it
                 // is full; room for a whole page of a list lets it finish a query in one go
                 // instead of waiting on the reader every 50 rows.
@@ -387,9 +390,13 @@ impl Db {
                 .max_connections(1)
                 .connect_with(base.clone())
                 .await?;
+            // Readers are bound by CPU, not by the disk (WAL, pages in memory): a few more than
+            // the cores keep them busy. Each holds its own page cache and prepared statements,
+            // so more would only add memory (bench/issue3.sh measures RSS after load).
+            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2);
             let read = SqlitePoolOptions::new()
                 .test_before_acquire(false)
-                .max_connections(8)
+                .max_connections(readers.clamp(4, 8))
                 .connect_with(base)
                 .await?;
             Ok(Db::Sqlite { read, write })

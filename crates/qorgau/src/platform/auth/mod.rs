@@ -133,10 +133,10 @@ pub async fn resolve(
     } else {
         return Ok(None);
     };
-    if let Some(hit) = cache.get(&key) {
-        if hit.usable(now, idle_secs) {
-            return Ok(Some(hit.auth));
-        }
+    if let Some(hit) = cache.get(&key)
+        && hit.usable(now, idle_secs)
+    {
+        return Ok(Some(hit.auth));
     }
     let generation = cache.generation();
     let found = match lookup {
