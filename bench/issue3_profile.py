@@ -8,7 +8,7 @@ experiments that need no change to the server.
 1. Server CPU per request (user and system, /proc/PID/stat) and context switches per request, at
    wrk -c64, for routes that add one cost at a time: /healthz (middleware only), /api/v1/me
    (plus the session lookup), / (plus the page), /api/v1/people?limit=1 (plus one audit write),
-   limit=200 as the facility admin (90 rows) and the system admin (200 rows).
+   limit=500 as the facility admin (90 rows) and the system admin (all 300 rows).
 2. The same people reads with the data directory on tmpfs (/dev/shm): no fsync cost.
 3. RSS after logins (argon2) and after load, with glibc's defaults and with
    MALLOC_MMAP_THRESHOLD_=131072 (large blocks always mmap'd, so freed ones go back to the OS).
@@ -102,8 +102,8 @@ def main():
             ("/api/v1/me (+ session lookup)", "/api/v1/me", "fa"),
             ("/ home page (+ page render)", "/", "fa"),
             ("people limit=1 (+ one audit write)", "/api/v1/people?limit=1", "fa"),
-            ("people limit=200, facility admin (90 rows)", "/api/v1/people?limit=200", "fa"),
-            ("people limit=200, system admin (200 rows)", "/api/v1/people?limit=200", "sa"),
+            ("people limit=500, facility admin (90 rows)", "/api/v1/people?limit=500", "fa"),
+            ("people limit=500, system admin (300 rows)", "/api/v1/people?limit=500", "sa"),
         ]
         hl, hh, hp = b.spawn([b.HELLO, "127.0.0.1:0"])
         print("1. server CPU per request, wrk -c64 (disk data directory)")
@@ -139,7 +139,7 @@ def main():
                 seen.append(b.rss_kib(p.pid) / 1024)
             fa = b.login(h, port, "demo.facility_admin", acc["demo.facility_admin"]["password"], "")
             b.wrk(h, port, "/", fa)
-            b.wrk(h, port, "/api/v1/people?limit=200", fa)
+            b.wrk(h, port, "/api/v1/people?limit=500", fa)
             time.sleep(2)
             seen.append(b.rss_kib(p.pid) / 1024)
             peak = b.rss_kib(p.pid, "VmHWM") / 1024
@@ -149,7 +149,7 @@ def main():
 
         if os.environ.get("CALLGRIND") == "1":
             print("4. callgrind")
-            for name, path, who, n in (("home", "/", "fa", 2000), ("people", "/api/v1/people?limit=200", "sa", 300)):
+            for name, path, who, n in (("home", "/", "fa", 2000), ("people", "/api/v1/people?limit=500", "sa", 300)):
                 out = os.path.join(tempfile.gettempdir(), f"qorgau-issue3-callgrind-{name}.out")
                 p, h, port, ck = start(base, os.path.join(work, "cg-" + name),
                                        prefix=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"])

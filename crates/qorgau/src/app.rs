@@ -178,6 +178,24 @@ async fn not_found() -> Response {
     StatusCode::NOT_FOUND.into_response()
 }
 
+/// Histogram samples wait in the recorder until an upkeep folds them into their buckets; with
+/// `install_recorder` nothing does that but a `/metrics` scrape, so without one every request's
+/// sample stayed in memory (measured: about 8 MB more RSS per 550 000 requests, bench/).
+fn drain_histograms_every_5_s(handle: &metrics_exporter_prometheus::PrometheusHandle) {
+    let handle = handle.clone();
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(5));
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread");
+    }
+}
+
 /// The process-wide recorder; several servers in one test process share it.
 pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
@@ -191,6 +209,7 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
                 .ok()?
                 .install_recorder()
                 .ok()
+                .inspect(drain_histograms_every_5_s)
         })
         .clone()
 }
@@ -206,6 +225,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
         receipt_throttle: Throttle::new(10, Duration::from_secs(600)),
+        sessions: Default::default(),
         metrics: install_metrics(),
         listeners: Default::default(),
     }))

@@ -554,11 +554,11 @@ both!(cursor_pagination_walks_every_person_once, |app| {
     }
     assert_eq!(seen.len(), 90, "the demo facility has 90 staff");
     let r = c
-        .get(app.url("/api/v1/people?limit=500"))
+        .get(app.url("/api/v1/people?limit=501"))
         .send()
         .await
         .expect("page");
-    assert_eq!(r.status(), 422);
+    assert_eq!(r.status(), 422, "500 is the largest page");
     let r = c
         .get(app.url("/api/v1/people?cursor=%%%"))
         .send()

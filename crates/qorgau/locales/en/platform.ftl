@@ -74,7 +74,7 @@ err-date = Enter a date as YYYY-MM-DD.
 err-datetime = Enter a date (YYYY-MM-DD) or a date and time.
 err-date-range = The period may be at most 62 days, and must not end before it starts.
 err-timezone = This is not a known time zone.
-err-limit-range = The page size must be between 1 and 200.
+err-limit-range = The page size must be between 1 and 500.
 err-code = Use only Latin letters, digits and underscores.
 err-out-of-scope = This is outside the area you are responsible for.
 

@@ -309,7 +309,8 @@ fn person(r: &Row) -> DbResult<Person> {
     })
 }
 
-const PEOPLE: &str = "SELECT p.*, f.region_id FROM people p JOIN facilities f ON f.id = p.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR p.facility_id = $3) AND ($4 IS NULL OR p.department_id = $4) AND ($5 IS NULL OR p.id = $5) AND ($6 IS NULL OR p.facility_id = $6) AND ($7 IS NULL OR p.department_id = $7) AND ($8 IS NULL OR p.search_key LIKE $8) AND ($9 IS NULL OR p.id > $9) AND (p.archived_at IS NULL OR $10) ORDER BY p.id LIMIT $11";
+// Only the columns `person` reads: sqlx copies every selected value of every row.
+const PEOPLE: &str = "SELECT p.id, p.facility_id, p.department_id, p.employee_no, p.full_name, p.profession, p.phone, p.email, p.archived_at, f.region_id FROM people p JOIN facilities f ON f.id = p.facility_id WHERE ($1 IS NULL OR f.region_id LIKE $1) AND ($2 IS NULL OR f.region_id = $2) AND ($3 IS NULL OR p.facility_id = $3) AND ($4 IS NULL OR p.department_id = $4) AND ($5 IS NULL OR p.id = $5) AND ($6 IS NULL OR p.facility_id = $6) AND ($7 IS NULL OR p.department_id = $7) AND ($8 IS NULL OR p.search_key LIKE $8) AND ($9 IS NULL OR p.id > $9) AND (p.archived_at IS NULL OR $10) ORDER BY p.id LIMIT $11";
 
 #[derive(Clone, Debug, Default)]
 pub struct PeopleQuery {
@@ -356,7 +357,7 @@ pub async fn people(
 
 pub async fn person_by_id(db: &Db, id: Uuid) -> DbResult<Option<Person>> {
     db.fetch_optional(
-        "SELECT p.*, f.region_id FROM people p JOIN facilities f ON f.id = p.facility_id WHERE p.id = $1",
+        "SELECT p.id, p.facility_id, p.department_id, p.employee_no, p.full_name, p.profession, p.phone, p.email, p.archived_at, f.region_id FROM people p JOIN facilities f ON f.id = p.facility_id WHERE p.id = $1",
         args![id],
     )
     .await?

@@ -107,22 +107,39 @@ impl Entry {
     }
 
     /// The hash over this entry's content and the previous hash. A JSON array is an
-    /// unambiguous encoding: no field can bleed into the next.
+    /// unambiguous encoding: no field can bleed into the next. The array is written straight
+    /// into the hasher (the same bytes `serde_json::json!([...]).to_string()` gives), so a long
+    /// detail is neither copied nor held twice.
     pub fn compute_hash(&self) -> String {
-        let canonical = serde_json::json!([
+        let canonical = (
             self.seq,
             self.at.micros(),
             self.actor_id,
-            self.actor,
-            self.action,
-            self.object_type,
-            self.object_id,
+            &self.actor,
+            &self.action,
+            &self.object_type,
+            &self.object_id,
             self.subject,
-            self.reason,
-            self.detail,
-            self.prev_hash,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+            &self.reason,
+            &self.detail,
+            &self.prev_hash,
+        );
+        let mut hasher = HashWriter(Sha256::new());
+        // Serialising plain values into a writer that cannot fail does not fail.
+        let _ = serde_json::to_writer(&mut hasher, &canonical);
+        hex::encode(hasher.0.finalize())
+    }
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -213,8 +230,10 @@ impl Recorder {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while rx.recv_many(&mut batch, BATCH).await > 0 {
-                let result = write_batch(&db, &batch).await;
-                for (i, (_, _, reply)) in batch.drain(..).enumerate() {
+                let (entries, replies): (Vec<_>, Vec<_>) =
+                    batch.drain(..).map(|(a, e, r)| ((a, e), r)).unzip();
+                let result = write_batch(&db, entries).await;
+                for (i, reply) in replies.into_iter().enumerate() {
                     let _ = reply.send(match &result {
                         Ok(first) => Ok(first + i as i64),
                         Err(e) => Err(e.clone()),
@@ -239,12 +258,12 @@ impl Recorder {
 }
 
 /// Appends the batch in one transaction; returns the first entry's sequence number.
-async fn write_batch(db: &Db, batch: &[Job]) -> Result<i64, String> {
+async fn write_batch(db: &Db, batch: Vec<(Actor, Event)>) -> Result<i64, String> {
     let run = async {
         let mut tx = db.begin().await?;
         let mut first = None;
-        for (actor, ev, _) in batch {
-            let seq = append(&mut tx, actor, ev.clone()).await?;
+        for (actor, ev) in batch {
+            let seq = append(&mut tx, &actor, ev).await?;
             first.get_or_insert(seq);
         }
         tx.commit().await?;
@@ -390,6 +409,30 @@ mod tests {
             last = e.seq;
         }
         v.breaks
+    }
+
+    /// Entries written before the hash was streamed must still verify.
+    #[test]
+    fn streamed_hash_matches_the_json_array_form() {
+        let mut e = chain(1).remove(0);
+        e.actor_id = Some(Uuid::from_u128(7));
+        e.reason = Some("a \"quoted\" reason\n".into());
+        e.detail = serde_json::json!({"ids": ["a", "b"]}).to_string();
+        let canonical = serde_json::json!([
+            e.seq,
+            e.at.micros(),
+            e.actor_id,
+            e.actor,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.subject,
+            e.reason,
+            e.detail,
+            e.prev_hash,
+        ]);
+        let old = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
+        assert_eq!(e.compute_hash(), old);
     }
 
     #[test]

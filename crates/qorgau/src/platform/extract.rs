@@ -97,7 +97,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 pub struct PageQuery {
     /// Opaque cursor from a previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// 1 to 200; default 50.
+    /// 1 to 500; default 50. A whole facility's staff (a few hundred) fits in one page.
     pub limit: Option<i64>,
 }
 
@@ -105,7 +105,7 @@ impl PageQuery {
     pub fn limit(&self) -> Result<i64, AppError> {
         match self.limit {
             None => Ok(50),
-            Some(n) if (1..=200).contains(&n) => Ok(n),
+            Some(n) if (1..=500).contains(&n) => Ok(n),
             Some(_) => Err(AppError::field("limit", "err-limit-range")),
         }
     }

@@ -164,7 +164,8 @@ fn allowed_while_totp_pending(path: &str) -> bool {
 pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let api = path.starts_with("/api/");
-    let auth = match auth::resolve(&st.db, req.headers(), st.cfg.session_idle_minutes * 60).await {
+    let idle_secs = st.cfg.session_idle_minutes * 60;
+    let auth = match auth::resolve(&st.db, &st.sessions, req.headers(), idle_secs).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "resolving credentials");
@@ -211,6 +212,10 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         }
     }
     req.extensions_mut().insert(ctx.clone());
+    // A request that may have ended a session or changed an account empties the session cache
+    // when it is done, or dropped half way (platform/auth/cache.rs).
+    let _forget = (!matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS))
+        .then(|| st.sessions.clear_when_dropped());
     let res = next.run(req).await;
     finish(&ctx, res)
 }

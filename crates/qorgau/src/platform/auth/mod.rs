@@ -1,6 +1,7 @@
 //! Who is calling: sessions (cookie) and personal API tokens (Bearer), both stored only as
 //! SHA-256 hashes so a database dump holds no usable credential.
 
+pub mod cache;
 pub mod password;
 pub mod throttle;
 pub mod totp;
@@ -77,7 +78,7 @@ pub fn credential_scope(headers: &HeaderMap) -> String {
     }
 }
 
-const BY_SESSION: &str = "SELECT u.id, u.username, u.role, u.scope_kind, u.scope_id, u.person_id, u.lang, u.pref_size, u.pref_scheme, u.pref_images, u.totp_enrolled, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL";
+const BY_SESSION: &str = "SELECT u.id, u.username, u.role, u.scope_kind, u.scope_id, u.person_id, u.lang, u.pref_size, u.pref_scheme, u.pref_images, u.totp_enrolled, s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL";
 const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1";
 const BY_TOKEN: &str = "SELECT u.id, u.username, u.role, u.scope_kind, u.scope_id, u.person_id, u.lang, u.pref_size, u.pref_scheme, u.pref_images, u.totp_enrolled, t.id AS token_id, t.read_only, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL";
 const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
@@ -114,36 +115,90 @@ fn auth_from_row(r: &Row, via: Via) -> DbResult<Option<Auth>> {
 /// Writing `last_seen` on every request would make each read a write; once a minute is enough.
 const TOUCH_EVERY_MICROS: i64 = 60_000_000;
 
-/// Resolves the request's credential, if any. Expired or revoked ones resolve to nobody.
-pub async fn resolve(db: &Db, headers: &HeaderMap, idle_secs: i64) -> DbResult<Option<Auth>> {
+/// Resolves the request's credential, if any. Expired or revoked ones resolve to nobody. A
+/// credential seen in the last [`cache::TTL`] is answered from `cache` (see there for why that
+/// stays correct).
+pub async fn resolve(
+    db: &Db,
+    cache: &cache::SessionCache,
+    headers: &HeaderMap,
+    idle_secs: i64,
+) -> DbResult<Option<Auth>> {
     let now = Ts::now();
-    if let Some(tok) = bearer(headers) {
-        let Some(r) = db.fetch_optional(BY_TOKEN, args![sha256_hex(tok)]).await? else {
-            return Ok(None);
-        };
-        let id: Uuid = r.get("token_id")?;
-        let read_only: bool = r.get("read_only")?;
-        let last = r.opt_ts("last_used_at")?;
-        if last.is_none_or(|t| now.micros() - t.micros() > TOUCH_EVERY_MICROS) {
-            db.execute(TOUCH_TOKEN, args![id, now]).await?;
-        }
-        return auth_from_row(&r, Via::Token { id, read_only });
-    }
-    let Some(raw) = cookie_value(headers, SESSION_COOKIE) else {
+    let (key, lookup) = if let Some(tok) = bearer(headers) {
+        (format!("t:{}", sha256_hex(tok)), Lookup::Token)
+    } else if let Some(raw) = cookie_value(headers, SESSION_COOKIE) {
+        let id_hash = sha256_hex(raw);
+        (format!("s:{id_hash}"), Lookup::Session(id_hash))
+    } else {
         return Ok(None);
     };
-    let id_hash = sha256_hex(raw);
+    if let Some(hit) = cache.get(&key)
+        && hit.usable(now, idle_secs)
+    {
+        return Ok(Some(hit.auth));
+    }
+    let generation = cache.generation();
+    let found = match lookup {
+        Lookup::Token => resolve_token(db, &key[2..], now).await?,
+        Lookup::Session(id_hash) => resolve_session(db, id_hash, now, idle_secs).await?,
+    };
+    Ok(found.map(|c| {
+        let auth = c.auth.clone();
+        cache.store(generation, key, c);
+        auth
+    }))
+}
+
+enum Lookup {
+    Token,
+    Session(String),
+}
+
+async fn resolve_token(db: &Db, token_hash: &str, now: Ts) -> DbResult<Option<cache::Cached>> {
+    let Some(r) = db.fetch_optional(BY_TOKEN, args![token_hash]).await? else {
+        return Ok(None);
+    };
+    let id: Uuid = r.get("token_id")?;
+    let read_only: bool = r.get("read_only")?;
+    let last = r.opt_ts("last_used_at")?;
+    if last.is_none_or(|t| now.micros() - t.micros() > TOUCH_EVERY_MICROS) {
+        db.execute(TOUCH_TOKEN, args![id, now]).await?;
+    }
+    Ok(
+        auth_from_row(&r, Via::Token { id, read_only })?.map(|auth| cache::Cached {
+            auth,
+            expires_at: None,
+            last_seen: None,
+        }),
+    )
+}
+
+async fn resolve_session(
+    db: &Db,
+    id_hash: String,
+    now: Ts,
+    idle_secs: i64,
+) -> DbResult<Option<cache::Cached>> {
     let Some(r) = db
         .fetch_optional(BY_SESSION, args![&id_hash, now, now.add_secs(-idle_secs)])
         .await?
     else {
         return Ok(None);
     };
-    let last = r.ts("last_seen_at")?;
+    let mut last = r.ts("last_seen_at")?;
+    let expires_at = r.ts("expires_at")?;
     if now.micros() - last.micros() > TOUCH_EVERY_MICROS {
         db.execute(TOUCH_SESSION, args![&id_hash, now]).await?;
+        last = now;
     }
-    auth_from_row(&r, Via::Session { id_hash })
+    Ok(
+        auth_from_row(&r, Via::Session { id_hash })?.map(|auth| cache::Cached {
+            auth,
+            expires_at: Some(expires_at),
+            last_seen: Some(last),
+        }),
+    )
 }
 
 const NEW_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)";
