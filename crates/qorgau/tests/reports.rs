@@ -1152,3 +1152,110 @@ both!(the_demo_has_reports_to_show, |app| {
         app.account("worker").username
     );
 });
+
+both!(a_resolved_alarm_offers_its_presser_a_report_draft, |app| {
+    let worker = app.login("worker").await;
+    let r = worker
+        .post(app.url("/api/v1/alarms"))
+        .json(&json!({"room": "Палата 7"}))
+        .send()
+        .await
+        .expect("raise");
+    assert_eq!(r.status(), 201);
+    let alarm: Value = r.json().await.expect("alarm");
+    let id = alarm["id"].as_str().expect("id").to_owned();
+    let guard = app.login("security_guard").await;
+    for body in [
+        json!({"action": "acknowledge"}),
+        json!({"action": "dispatch", "guards": ["Ерлан Серіков"]}),
+        json!({"action": "resolve", "outcome": "de_escalated"}),
+    ] {
+        let r = guard
+            .post(app.url(&format!("/api/v1/alarms/{id}/actions")))
+            .json(&body)
+            .send()
+            .await
+            .expect("act");
+        assert_eq!(r.status(), 200, "{body}");
+    }
+    let page = |c: &reqwest::Client, path: String| {
+        let req = c.get(app.url(&path)).header("accept-language", "en");
+        async move {
+            let r = req.send().await.expect("get");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        }
+    };
+    // Her alarm's page offers the draft; the guard's does not.
+    let (s, mine) = page(&worker, format!("/alarms/{id}")).await;
+    assert_eq!(s, 200);
+    let link = format!("/reports/new?alarm={id}");
+    assert!(mine.contains(&link), "no draft offered");
+    let (_, theirs) = page(&guard, format!("/alarms/{id}")).await;
+    assert!(!theirs.contains(&link));
+    // The draft: the alarm linked, the time of the press, responders and outcome.
+    let (s, draft) = page(&worker, link.clone()).await;
+    assert_eq!(s, 200);
+    assert!(draft.contains(&format!("name=\"alarm_id\" value=\"{id}\"")));
+    assert!(
+        draft.contains("Ерлан Серіков") && draft.contains("De-escalated"),
+        "{draft}"
+    );
+    // Someone who may not see the alarm gets no draft of it, and cannot link it.
+    let other = app.fresh_login("department_head").await;
+    let (s, _) = page(&other, link.clone()).await;
+    assert_eq!(s, 404);
+    let r = other
+        .post(app.url("/reports/new"))
+        .form(&[
+            ("mode", "named"),
+            ("types", "physical.assault"),
+            ("perpetrator", "patient"),
+            ("occurred_local", "2024-03-23T12:00"),
+            ("narrative", "Толкнул"),
+            ("alarm_id", id.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("id=\"alarm_id-error\"")
+    );
+    // She files it: the report keeps the link to the alarm.
+    let r = worker
+        .post(app.url("/reports/new"))
+        .form(&[
+            ("mode", "named"),
+            ("types", "physical.assault"),
+            ("perpetrator", "relative_companion"),
+            ("occurred_local", "2024-03-23T12:00"),
+            ("narrative", "Родственник пациента толкнул меня."),
+            ("alarm_id", id.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let report_id = to
+        .trim_start_matches("/reports/")
+        .split('?')
+        .next()
+        .expect("id")
+        .to_owned();
+    let report: Value = worker
+        .get(app.url(&format!("/api/v1/reports/{report_id}")))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(report["alarm_id"], id.as_str(), "{report}");
+});

@@ -182,3 +182,4 @@ alarm-field-post = Security post
 alarm-no-post = No security post
 alarm-all-posts = All posts
 alarm-escalated-to = Escalated, level { $n }: { $to }
+alarm-report-draft = Report this incident: a draft with the time, place, responders and outcome is ready

@@ -99,3 +99,4 @@ rep-messages-empty = No messages yet.
 rep-msg-reporter = Reporter
 rep-message-new = New message
 rep-message-send = Send
+rep-draft-from-alarm = After the alarm: outcome { $outcome }; responders: { $guards }.

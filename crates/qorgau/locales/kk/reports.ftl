@@ -99,3 +99,4 @@ rep-messages-empty = Әзірге хаттар жоқ.
 rep-msg-reporter = Хабарлаған адам
 rep-message-new = Жаңа хат
 rep-message-send = Жіберу
+rep-draft-from-alarm = Дабылдан кейін: нәтижесі — { $outcome }; келгендер: { $guards }.

@@ -99,3 +99,4 @@ rep-messages-empty = Азырынча каттар жок.
 rep-msg-reporter = Билдирген адам
 rep-message-new = Жаңы кат
 rep-message-send = Жөнөтүү
+rep-draft-from-alarm = Коркунуч белгисинен кийин: натыйжасы — { $outcome }; келгендер: { $guards }.

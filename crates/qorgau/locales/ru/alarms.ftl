@@ -186,3 +186,4 @@ alarm-field-post = Пост охраны
 alarm-no-post = Без поста охраны
 alarm-all-posts = Все посты
 alarm-escalated-to = Эскалация, уровень { $n }: { $to }
+alarm-report-draft = Сообщить об этом инциденте: черновик со временем, местом, ответившими и исходом готов

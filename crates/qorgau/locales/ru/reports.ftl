@@ -99,3 +99,4 @@ rep-messages-empty = Сообщений пока нет.
 rep-msg-reporter = Автор сообщения об инциденте
 rep-message-new = Новое сообщение
 rep-message-send = Отправить
+rep-draft-from-alarm = После тревоги: исход — { $outcome }; на вызов прибыли: { $guards }.

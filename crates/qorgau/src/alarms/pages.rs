@@ -1604,6 +1604,8 @@ struct AlarmPage {
     back: String,
     outcomes: Vec<Opt>,
     done: Option<String>,
+    /// For the person who pressed, after the alarm is resolved: the report it drafts.
+    report_draft: Option<String>,
 }
 
 fn event_view(tr: Tr, e: &AlarmEvent, tz: &str, kg: bool) -> EventView {
@@ -1706,10 +1708,17 @@ async fn alarm_page(
     } else {
         None
     };
+    // Once resolved, the person who pressed is offered the report it leaves as a draft.
+    let report_draft = (a.pressed_by == Some(p.user_id)
+        && a.state == State::Resolved
+        && a.kind != Kind::Duress
+        && p.can(Action::ReportSubmit))
+    .then(|| format!("/reports/new?alarm={}", a.id));
     let v = view(&st, ctx.tr, &p, &mut names, a, error).await?;
     Ok(render(&AlarmPage {
         page: PageCtx::new(&ctx, "alarm-one-title"),
         tr: ctx.tr,
+        report_draft,
         back: format!("/alarms/{}", v.id),
         v,
         events,

@@ -335,9 +335,69 @@ fn new_view(ctx: &Ctx, input: ReportInput, errors: Vec<FieldError>) -> NewPage {
     }
 }
 
-async fn new_page(ctx: Ctx, p: Principal) -> AppResult<Response> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewQuery {
+    /// A resolved alarm whose draft this report starts from.
+    alarm: String,
+}
+
+async fn new_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Response> {
     p.require(Action::ReportSubmit)?;
-    Ok(render(&new_view(&ctx, ReportInput::default(), vec![])))
+    let input = match q.alarm.trim() {
+        "" => ReportInput::default(),
+        id => alarm_draft(&st, &ctx, &p, id).await?,
+    };
+    Ok(render(&new_view(&ctx, input, vec![])))
+}
+
+/// The alarm, as its presser (or a responder in scope) may see it; 404 otherwise.
+async fn visible_alarm(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+) -> AppResult<crate::alarms::model::Alarm> {
+    let axum::Json(a) = crate::alarms::api::get_one(State(st.clone()), p.clone(), Path(id)).await?;
+    Ok(a)
+}
+
+/// The draft a resolved alarm leaves: time and place of the press, the link to the alarm, and a
+/// first line naming the responders and the outcome, which she may keep, change or delete.
+async fn alarm_draft(st: &AppState, ctx: &Ctx, p: &Principal, id: &str) -> AppResult<ReportInput> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let a = visible_alarm(st, p, id).await?;
+    let tz = crate::directory::store::facility_by_id(&st.db, a.facility_id)
+        .await?
+        .map(|f| f.tz)
+        .unwrap_or_else(|| "Asia/Almaty".into());
+    let mut d = service::draft_from_alarm(&a, &tz);
+    let mut guards: Vec<String> = vec![];
+    for e in crate::alarms::store::events_for(&st.db, a.id).await? {
+        if e.kind == "dispatched"
+            && let Some(list) = e.detail["guards"].as_array()
+        {
+            guards.extend(list.iter().filter_map(|g| g.as_str()).map(str::to_owned));
+        }
+    }
+    let outcome = a
+        .outcome
+        .map(|o| ctx.tr.t(&format!("alarm-outcome-{}", o.code())))
+        .unwrap_or_else(|| "—".into());
+    let guards = if guards.is_empty() {
+        "—".to_owned()
+    } else {
+        guards.join(", ")
+    };
+    d.narrative = ctx.tr.args(
+        "rep-draft-from-alarm",
+        &[("outcome", outcome.as_str()), ("guards", guards.as_str())],
+    );
+    Ok(d)
 }
 
 /// The form's fields; repeated names (types, wishes) come as several pairs.
@@ -386,7 +446,16 @@ fn form_input(pairs: &[(String, String)]) -> (ReportInput, Vec<FieldError>) {
         occurred_local: one("occurred_local"),
         wishes: many("wishes"),
         narrative: one("narrative"),
-        alarm_id: None,
+        alarm_id: match one("alarm_id").trim() {
+            "" => None,
+            a => match Uuid::parse_str(a) {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    errors.push(FieldError::new("alarm_id", "err-invalid"));
+                    None
+                }
+            },
+        },
         related: vec![],
     };
     (input, errors)
@@ -398,7 +467,13 @@ async fn new_submit(
     p: Principal,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (input, errors) = form_input(&pairs);
+    let (input, mut errors) = form_input(&pairs);
+    // Only an alarm she may see can be linked (her own press, or one in her scope).
+    if let Some(a) = input.alarm_id
+        && visible_alarm(&st, &p, a).await.is_err()
+    {
+        errors.push(FieldError::new("alarm_id", "err-choice"));
+    }
     let r = if errors.is_empty() {
         service::submit(&st, &p, &input, None).await
     } else {
