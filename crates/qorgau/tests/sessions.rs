@@ -159,3 +159,36 @@ async fn idle_sessions_expire_postgres() {
     }
     idle_session_expires(Backend::Postgres).await;
 }
+
+both!(a_language_switch_applies_to_the_very_next_page, |app| {
+    // The switch is a plain GET link that saves the choice in the account, where it wins over
+    // the cookie; cached credentials carrying the old choice must not outlive the switch.
+    let c = app.fresh_login("facility_admin").await;
+    let lang_of = |html: &str| {
+        html.split("<html lang=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let switch = |lang: &'static str| {
+        let req = c.get(app.url(&format!("/prefs/lang/{lang}?next=/")));
+        async move {
+            let r = req.send().await.expect("switch");
+            assert_eq!(r.status(), 303);
+        }
+    };
+    let home = || {
+        let req = c.get(app.url("/"));
+        async move { req.send().await.expect("home").text().await.expect("body") }
+    };
+    switch("kk").await;
+    // Past the cache's lifetime, so that the next read caches the account's choice (kk).
+    tokio::time::sleep(qorgau::platform::auth::cache::TTL + std::time::Duration::from_millis(200))
+        .await;
+    assert_eq!(lang_of(&home().await), "kk");
+    for lang in ["en", "ky", "ru"] {
+        switch(lang).await;
+        assert_eq!(lang_of(&home().await), lang);
+    }
+});

@@ -164,6 +164,9 @@ async fn set_pref(
         } else {
             store::save_pref(&st.db, p.user_id, &kind, &value).await?;
         }
+        // A GET that writes: the cached credentials carry the old preferences, and only
+        // state-changing methods empty the cache on their own.
+        st.sessions.clear();
     }
     let mut r = Redirect::to(&safe_next(q.next.as_deref())).into_response();
     let secure = if st.cfg.cookies_secure() {
