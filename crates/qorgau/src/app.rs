@@ -41,6 +41,9 @@ pub async fn open(cfg: &Config) -> Result<Db, StartError> {
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.display().to_string(), e))?;
     let sealer = crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
+    // Made here, before any request: requests racing to create a key file on first use could
+    // read it half written.
+    crate::platform::keys::load_or_create(&cfg.data_dir, "escrow")?;
     let db = Db::connect(&cfg.database_url()).await?;
     db.migrate().await?;
     crate::alarms::panels::seal_clear_keys(&db, &sealer).await?;
@@ -216,6 +219,9 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
 
 pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
     let sealer = crate::platform::crypto::Sealer::load(&cfg.data_dir)?;
+    // Made here, before any request: requests racing to create a key file on first use could
+    // read it half written.
+    crate::platform::keys::load_or_create(&cfg.data_dir, "escrow")?;
     Ok(AppState::new(Inner {
         sealer,
         audit: crate::platform::audit::Recorder::start(db.clone()),

@@ -18,24 +18,14 @@ pub enum KeyError {
 
 /// Loads a 32-byte key stored as hex in `dir/keys/<name>.key`, creating it if absent.
 pub fn load_or_create(dir: &Path, name: &str) -> Result<[u8; 32], KeyError> {
-    let keys = dir.join("keys");
-    std::fs::create_dir_all(&keys).map_err(|e| KeyError::Io(keys.clone(), e))?;
-    let path = keys.join(format!("{name}.key"));
-    match std::fs::read_to_string(&path) {
-        Ok(s) => {
-            let bytes = hex::decode(s.trim()).map_err(|_| KeyError::Malformed(path.clone()))?;
-            bytes
-                .try_into()
-                .map_err(|_| KeyError::Malformed(path.clone()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            rand::rng().fill_bytes(&mut key);
-            write_new(&path, &key)?;
-            Ok(key)
-        }
-        Err(e) => Err(KeyError::Io(path, e)),
-    }
+    let bytes = load_or_create_with(dir, name, || {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Some(key.to_vec())
+    })?;
+    bytes
+        .try_into()
+        .map_err(|_| KeyError::Malformed(dir.join("keys").join(format!("{name}.key"))))
 }
 
 /// Loads bytes stored as hex in `dir/keys/<name>.key`, creating them with `generate` if absent
