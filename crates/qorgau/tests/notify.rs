@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use common::TestApp;
+use common::{TestApp, wait_for};
 use serde_json::{Value, json};
 
 async fn raise(app: &TestApp) -> String {
@@ -49,17 +49,6 @@ async fn escalations(app: &TestApp, id: &str) -> Vec<Value> {
         .collect();
     v.sort_by_key(|d| d["level"].as_i64());
     v
-}
-
-async fn wait_for<T>(secs: u64, what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(x) = f().await {
-            return x;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
 }
 
 both!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, get_json};
 use serde_json::{Value, json};
 
 async fn classify(app: &TestApp, c: &reqwest::Client, facility: &str, at: &str) -> Value {
@@ -266,12 +266,6 @@ fn report_body(mode: &str, narrative: &str) -> Value {
         "wishes": ["police", "union_support"],
         "narrative": narrative,
     })
-}
-
-async fn get_json(c: &reqwest::Client, url: String) -> (u16, Value) {
-    let r = c.get(url).send().await.expect("get");
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 both!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, get_json};
 use serde_json::{Value, json};
 
 fn report_body(mode: &str) -> Value {
@@ -50,12 +50,6 @@ fn post(
     }
 }
 
-async fn get(c: &reqwest::Client, url: String) -> (u16, Value) {
-    let r = c.get(url).send().await.expect("get");
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 both!(
     a_match_between_two_reporters_is_disclosed_only_after_both_go_on,
     |app| {
@@ -93,7 +87,7 @@ both!(
         // Her second report with the same phone is the same reporter: no match.
         let (s, _) = lodge(&worker, &a2, "phone", "+7 701 123 4567").await;
         assert_eq!(s, 201);
-        let (_, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(n.as_array().expect("array").len(), 0, "{n}");
 
         // Another reporter, written another way: a match. The answer is the same as without one.
@@ -101,7 +95,7 @@ both!(
         assert_eq!(s, 201);
         assert_eq!(v, json!({"lodged": true, "remaining": 4}));
 
-        let (s, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (s, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(s, 200);
         let n = n.as_array().expect("array").clone();
         assert_eq!(n.len(), 1);
@@ -109,15 +103,15 @@ both!(
         assert_eq!(n[0]["disclosed"], json!([]));
         let m = n[0]["match_id"].as_str().expect("match").to_owned();
         // A worker has no notices at all.
-        let (s, _) = get(&worker, app.url("/api/v1/escrow/notices")).await;
+        let (s, _) = get_json(&worker, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(s, 403);
 
         // Each reporter is asked through her own report.
-        let (_, pa) = get(&worker, app.url(&format!("/api/v1/reports/{a}/escrow"))).await;
+        let (_, pa) = get_json(&worker, app.url(&format!("/api/v1/reports/{a}/escrow"))).await;
         assert_eq!(pa[0]["match_id"], m.as_str());
         assert_eq!(pa[0]["kind"], "phone");
         assert_eq!(pa[0]["answer"], "pending");
-        let (_, pb) = get(&guard, app.url(&format!("/api/v1/reports/{b}/escrow"))).await;
+        let (_, pb) = get_json(&guard, app.url(&format!("/api/v1/reports/{b}/escrow"))).await;
         assert_eq!(pb[0]["answer"], "pending");
         // Nobody answers for a report that is not theirs.
         let (s, _) = post(
@@ -146,14 +140,14 @@ both!(
         let (s, v) = answer(&worker, &a, "go_on").await;
         assert_eq!(s, 200);
         assert_eq!(v[0]["answer"], "go_on");
-        let (_, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(n[0]["go_on"], 1);
         assert_eq!(n[0]["disclosed"], json!([]));
         let (_, _) = answer(&guard, &b, "not_now").await;
-        let (_, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(n[0]["disclosed"], json!([]));
         let (_, _) = answer(&guard, &b, "go_on").await;
-        let (_, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         let mut shown: Vec<String> = n[0]["disclosed"]
             .as_array()
             .expect("array")
@@ -166,7 +160,7 @@ both!(
         assert_eq!(shown, want, "a2 has not said go on and stays out");
 
         // The disclosure is in her access log.
-        let (_, log) = get(&worker, app.url(&format!("/api/v1/reports/{a}/access-log"))).await;
+        let (_, log) = get_json(&worker, app.url(&format!("/api/v1/reports/{a}/access-log"))).await;
         assert!(
             log.as_array()
                 .expect("array")
@@ -177,7 +171,7 @@ both!(
 
         // An investigator of another scope would see nothing; the demo investigator is in scope.
         let inv = app.login("investigator").await;
-        let (_, n) = get(&inv, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&inv, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(n.as_array().expect("array").len(), 1);
 
         // Anonymous, by receipt: her report counts as its own reporter and joins the match.
@@ -225,7 +219,7 @@ both!(
         .await;
         assert_eq!(s, 200);
         assert_eq!(pr[0]["answer"], "not_now");
-        let (_, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(n[0]["reports"], 4);
         assert_eq!(n[0]["disclosed"].as_array().expect("array").len(), 2);
 
@@ -283,7 +277,7 @@ both!(
         assert_eq!(s, 201);
         let (s, _) = lodge(&guard, &b, "name", "ЕРЛАН семенов").await;
         assert_eq!(s, 201);
-        let (_, n) = get(&rep, app.url("/api/v1/escrow/notices")).await;
+        let (_, n) = get_json(&rep, app.url("/api/v1/escrow/notices")).await;
         assert_eq!(n.as_array().expect("array").len(), 2);
 
         // At most five identifiers per report.

@@ -4,14 +4,8 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, send};
 use serde_json::{Value, json};
-
-async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = req.send().await.expect("send");
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 /// Puts her on day shifts on weekdays before the report, then mostly on nights after it.
 async fn roster(app: &TestApp, person: uuid::Uuid) {

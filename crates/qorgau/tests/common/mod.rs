@@ -379,3 +379,30 @@ fn base32_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Sends a request and returns its status and JSON body (`Null` when the body is not JSON).
+pub async fn send(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let r = req.send().await.expect("send");
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// GET as `send` does.
+pub async fn get_json(c: &reqwest::Client, url: String) -> (u16, serde_json::Value) {
+    send(c.get(url)).await
+}
+
+/// Polls `f` every 150 ms until it gives a value; fails the test after `secs` seconds.
+pub async fn wait_for<T>(secs: u64, what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(x) = f().await {
+            return x;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+}
