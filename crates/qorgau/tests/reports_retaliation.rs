@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestApp, send};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Puts her on day shifts on weekdays before the report, then mostly on nights after it.
 async fn roster(app: &TestApp, person: uuid::Uuid) {
