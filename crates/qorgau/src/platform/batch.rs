@@ -33,7 +33,24 @@ impl Batcher {
         let queue = match db {
             Db::Sqlite { .. } => {
                 let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-                tokio::spawn(run(db.clone(), rx));
+                // A thread of its own: the batch's statements and its flush run on it without
+                // holding up the request workers (platform/sqlite_direct.rs says why they run
+                // here rather than on sqlx's worker thread).
+                let db = db.clone();
+                let started = std::thread::Builder::new()
+                    .name("qorgau-commit".into())
+                    .spawn(move || {
+                        match tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            Ok(rt) => rt.block_on(run(db, rx)),
+                            Err(e) => tracing::error!(error = %e, "group commit runtime"),
+                        }
+                    });
+                if let Err(e) = started {
+                    tracing::error!(error = %e, "group commit thread");
+                }
                 Some(tx)
             }
             Db::Postgres(_) => None,
@@ -82,8 +99,7 @@ impl Batcher {
 async fn run(db: Db, mut rx: mpsc::Receiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let mut finishes = Vec::with_capacity(batch.len());
-        let committed = run_batch(&db, &mut batch, &mut finishes).await;
+        let (finishes, committed) = run_batch(&db, std::mem::take(&mut batch)).await;
         metrics::histogram!("qorgau_group_commit_size").record(finishes.len() as f64);
         for finish in finishes {
             finish(committed.clone());
@@ -91,51 +107,54 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Work>) {
     }
 }
 
-async fn run_batch(
-    db: &Db,
-    batch: &mut Vec<Work>,
-    finishes: &mut Vec<Finish>,
-) -> Result<(), String> {
-    let mut tx = match db.begin().await {
-        Ok(tx) => tx,
-        Err(e) => {
-            // Nothing ran: every write of the batch is refused with the reason.
-            let e = e.to_string();
-            for work in batch.drain(..) {
-                drop(work);
-            }
-            return Err(e);
-        }
-    };
-    let mut broken = None;
-    for work in batch.drain(..) {
-        if broken.is_some() {
-            drop(work);
-            continue;
-        }
-        if let Err(e) = tx.execute("SAVEPOINT batch_write", vec![]).await {
-            broken = Some(e.to_string());
-            drop(work);
-            continue;
-        }
-        let (ok, finish) = work(&mut tx).await;
-        finishes.push(finish);
-        let end = if ok {
-            tx.execute("RELEASE batch_write", vec![]).await
-        } else {
-            match tx.execute("ROLLBACK TO batch_write", vec![]).await {
-                Ok(_) => tx.execute("RELEASE batch_write", vec![]).await,
-                Err(e) => Err(e),
-            }
-        };
-        if let Err(e) = end {
-            broken = Some(e.to_string());
-        }
-    }
-    if let Some(e) = broken {
-        // Dropping the transaction rolls it back; writes not run are answered by their closed
-        // channel, the ones that ran by this error.
-        return Err(e);
-    }
-    tx.commit().await.map_err(|e| e.to_string())
+/// Runs a batch in one transaction; returns the answers of the writes that ran and whether the
+/// transaction committed. Writes that did not run are dropped, which their callers see as a
+/// closed channel.
+async fn run_batch(db: &Db, batch: Vec<Work>) -> (Vec<Finish>, Result<(), String>) {
+    let ran = db
+        .with_direct_write(move |tx| {
+            Box::pin(async move {
+                let mut finishes = Vec::with_capacity(batch.len());
+                if let Err(e) = tx.execute("BEGIN IMMEDIATE", vec![]).await {
+                    return (finishes, Err(e.to_string()));
+                }
+                let mut broken = None;
+                for work in batch {
+                    if broken.is_some() {
+                        drop(work);
+                        continue;
+                    }
+                    if let Err(e) = tx.execute("SAVEPOINT batch_write", vec![]).await {
+                        broken = Some(e.to_string());
+                        drop(work);
+                        continue;
+                    }
+                    let (ok, finish) = work(tx).await;
+                    finishes.push(finish);
+                    let end = if ok {
+                        tx.execute("RELEASE batch_write", vec![]).await
+                    } else {
+                        match tx.execute("ROLLBACK TO batch_write", vec![]).await {
+                            Ok(_) => tx.execute("RELEASE batch_write", vec![]).await,
+                            Err(e) => Err(e),
+                        }
+                    };
+                    if let Err(e) = end {
+                        broken = Some(e.to_string());
+                    }
+                }
+                if let Some(e) = broken {
+                    // The transaction is still open: Tx::Direct rolls it back when dropped.
+                    return (finishes, Err(e));
+                }
+                let committed = tx
+                    .execute("COMMIT", vec![])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                (finishes, committed)
+            })
+        })
+        .await;
+    ran.unwrap_or_else(|e| (Vec::new(), Err(e.to_string())))
 }

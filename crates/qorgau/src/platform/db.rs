@@ -18,6 +18,8 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Row as _, Sqlite};
 use uuid::Uuid;
 
+use crate::platform::sqlite_direct::{Direct, DirectRow, SqliteFailure, Val};
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error(transparent)]
@@ -26,6 +28,11 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database url: {0}")]
     Url(String),
+    /// From a statement run straight on a borrowed SQLite connection (platform/sqlite_direct.rs).
+    #[error(transparent)]
+    Sqlite(#[from] SqliteFailure),
+    #[error("{0}")]
+    Decode(String),
 }
 
 impl DbError {
@@ -33,12 +40,14 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         match self {
             DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            DbError::Sqlite(e) => e.is_unique_violation(),
             _ => false,
         }
     }
     pub fn is_foreign_key_violation(&self) -> bool {
         match self {
             DbError::Sqlx(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
+            DbError::Sqlite(e) => e.is_foreign_key_violation(),
             _ => false,
         }
     }
@@ -104,25 +113,99 @@ macro_rules! args {
     ($($e:expr),+ $(,)?) => { vec![$($crate::platform::db::Arg::from($e)),+] };
 }
 
-/// A column type both drivers decode.
+/// A column type both drivers decode, and the direct SQLite path (platform/sqlite_direct.rs).
 pub trait Col:
     for<'r> sqlx::Decode<'r, Sqlite>
     + sqlx::Type<Sqlite>
     + for<'r> sqlx::Decode<'r, Postgres>
     + sqlx::Type<Postgres>
+    + Sized
 {
+    /// Reads the value as sqlx's SQLite driver would.
+    fn from_val(v: &Val) -> DbResult<Self>;
 }
-impl<T> Col for T where
-    T: for<'r> sqlx::Decode<'r, Sqlite>
+
+fn mismatch<T>(v: &Val, want: &str) -> DbResult<T> {
+    Err(DbError::Decode(format!("expected {want}, found {v:?}")))
+}
+
+impl Col for i64 {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Int(n) => Ok(*n),
+            _ => mismatch(v, "an integer"),
+        }
+    }
+}
+impl Col for i32 {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Int(n) => i32::try_from(*n).or_else(|_| mismatch(v, "a 32-bit integer")),
+            _ => mismatch(v, "an integer"),
+        }
+    }
+}
+impl Col for f64 {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Real(x) => Ok(*x),
+            Val::Int(n) => Ok(*n as f64),
+            _ => mismatch(v, "a number"),
+        }
+    }
+}
+impl Col for bool {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Int(n) => Ok(*n != 0),
+            _ => mismatch(v, "a boolean"),
+        }
+    }
+}
+impl Col for String {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Text(s) => Ok(s.clone()),
+            _ => mismatch(v, "text"),
+        }
+    }
+}
+impl Col for Vec<u8> {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Blob(b) => Ok(b.clone()),
+            Val::Text(s) => Ok(s.as_bytes().to_vec()),
+            _ => mismatch(v, "bytes"),
+        }
+    }
+}
+impl Col for Uuid {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Blob(b) => Uuid::from_slice(b).or_else(|_| mismatch(v, "a UUID")),
+            _ => mismatch(v, "a UUID"),
+        }
+    }
+}
+impl<T: Col> Col for Option<T>
+where
+    Option<T>: for<'r> sqlx::Decode<'r, Sqlite>
         + sqlx::Type<Sqlite>
         + for<'r> sqlx::Decode<'r, Postgres>
-        + sqlx::Type<Postgres>
+        + sqlx::Type<Postgres>,
 {
+    fn from_val(v: &Val) -> DbResult<Self> {
+        match v {
+            Val::Null => Ok(None),
+            v => T::from_val(v).map(Some),
+        }
+    }
 }
 
 pub enum Row {
     Sqlite(SqliteRow),
     Pg(PgRow),
+    Direct(DirectRow),
 }
 
 impl Row {
@@ -130,6 +213,7 @@ impl Row {
         Ok(match self {
             Row::Sqlite(r) => r.try_get(col)?,
             Row::Pg(r) => r.try_get(col)?,
+            Row::Direct(r) => T::from_val(r.value(col)?)?,
         })
     }
     pub fn ts(&self, col: &str) -> DbResult<crate::platform::time::Ts> {
@@ -178,7 +262,7 @@ fn bind_pg<'q>(
 
 /// The same four calls on a pool and on a transaction.
 macro_rules! exec_methods {
-    () => {
+    ($($direct:ident)?) => {
         pub async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<u64> {
             Ok(match self {
                 Self::Sqlite(c) => bind_sqlite(sqlx::query(sql), args)
@@ -189,6 +273,7 @@ macro_rules! exec_methods {
                     .execute(&mut **c)
                     .await?
                     .rows_affected(),
+                $(Self::$direct(d) => d.run(sql, &args, |_| {})?,)?
             })
         }
         pub async fn fetch_all(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
@@ -205,6 +290,11 @@ macro_rules! exec_methods {
                     .into_iter()
                     .map(Row::Pg)
                     .collect(),
+                $(Self::$direct(d) => {
+                    let mut rows = Vec::new();
+                    d.run(sql, &args, |r| rows.push(Row::Direct(r)))?;
+                    rows
+                })?
             })
         }
         pub async fn fetch_optional(
@@ -221,6 +311,17 @@ macro_rules! exec_methods {
                     .fetch_optional(&mut **c)
                     .await?
                     .map(Row::Pg),
+                $(Self::$direct(d) => {
+                    // Stepped to the end even after the first row: a write's RETURNING row
+                    // must not stop the write half way.
+                    let mut first = None;
+                    d.run(sql, &args, |r| {
+                        if first.is_none() {
+                            first = Some(Row::Direct(r));
+                        }
+                    })?;
+                    first
+                })?
             })
         }
         pub async fn fetch_one(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<Row> {
@@ -246,22 +347,30 @@ impl Conn {
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Pg(sqlx::Transaction<'static, Postgres>),
+    /// A SQLite transaction the group-commit task opened on a borrowed connection
+    /// (platform/batch.rs); that task commits it.
+    Direct(Direct),
 }
 
 impl Tx {
-    exec_methods!();
+    exec_methods!(Direct);
 
     pub async fn commit(self) -> DbResult<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
+            Tx::Direct(_) => {
+                return Err(DbError::Decode(
+                    "a batched write is committed by its batch".into(),
+                ));
+            }
         }
         Ok(())
     }
 
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(_) | Tx::Direct(_) => Backend::Sqlite,
             Tx::Pg(_) => Backend::Postgres,
         }
     }
@@ -500,6 +609,27 @@ impl Db {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
             Db::Postgres(p) => Tx::Pg(p.begin().await?),
         })
+    }
+
+    /// Runs `f` with the SQLite write connection lent out of sqlx, so that its statements run on
+    /// this thread without a round trip each to sqlx's worker thread (platform/sqlite_direct.rs).
+    /// `f` opens and ends its own transaction; one still open when it returns is rolled back.
+    pub async fn with_direct_write<T>(
+        &self,
+        f: impl for<'a> FnOnce(&'a mut Tx) -> futures_util::future::BoxFuture<'a, T>,
+    ) -> DbResult<T> {
+        let Db::Sqlite { write, .. } = self else {
+            return Err(DbError::Decode("direct statements are for SQLite".into()));
+        };
+        let mut conn = write.acquire().await?;
+        let mut handle = conn.lock_handle().await?;
+        // SAFETY: sqlx's worker keeps off the connection while `handle` lives, and `tx` (which
+        // finalizes its statements and rolls back an open transaction when dropped) goes first.
+        let mut tx = Tx::Direct(unsafe { Direct::new(handle.as_raw_handle()) });
+        let out = f(&mut tx).await;
+        drop(tx);
+        drop(handle);
+        Ok(out)
     }
 
     pub async fn fetch_all(&self, sql: &'static str, args: Vec<Arg>) -> DbResult<Vec<Row>> {

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod keys;
 pub mod ops;
+pub mod sqlite_direct;
 pub mod state;
 pub mod time;
 pub mod validate;
