@@ -1,5 +1,9 @@
-//! Load for bench/issue4.py. Each subcommand prints one JSON object on stdout:
+//! Load for bench/issue4.py and bench/issue5.py. Each subcommand prints one JSON object on stdout:
 //!
+//! - `reports BASE KIND USER PASSWORD CONCURRENCY SECS NARRATIVE`: closed-loop incident reports
+//!   through the API, KIND `named` (as USER, each with its own Idempotency-Key) or `anonymous`
+//!   (USER is then the facility id),
+//!   with a narrative of NARRATIVE bytes; counts the 201 answers (each durable before it).
 //! - `raise BASE USER PASSWORD CONCURRENCY SECS`: closed-loop presses through `POST /api/v1/alarms`
 //!   (each one durable before its 201), CONCURRENCY at a time.
 //! - `sia ADDR KEYS SECS`: one TCP connection per line `account,ascii-key` of KEYS, each a panel
@@ -96,6 +100,18 @@ async fn main() -> Res<()> {
             )
             .await?
         }
+        Some("reports") => {
+            reports(
+                &a[2],
+                &a[3],
+                &a[4],
+                &a[5],
+                arg(&a, 6, "concurrency"),
+                arg(&a, 7, "secs"),
+                arg(&a, 8, "narrative bytes"),
+            )
+            .await?
+        }
         _ => return Err("usage: see the module documentation".into()),
     };
     println!("{out}");
@@ -160,6 +176,121 @@ async fn raise(base: &str, user: &str, password: &str, conc: usize, secs: u64) -
         json!({"alarms": all.len(), "per_sec": all.len() as f64 / secs,
         "errors": errors.load(Ordering::Relaxed), "latency": summary(all)}),
     )
+}
+
+/// Reports through the API from `conc` clients, each sending its next as soon as the last was
+/// answered. `kind` is `named` (logged in as `user`, each with its own Idempotency-Key) or
+/// `anonymous` (no account; `user` is the facility, `password` unused). Counts only 201 answers.
+async fn reports(
+    base: &str,
+    kind: &str,
+    user: &str,
+    password: &str,
+    conc: usize,
+    secs: u64,
+    narrative: usize,
+) -> Res<Value> {
+    // One connection per client, as 500 phones would have.
+    let c = reqwest::Client::builder()
+        .pool_max_idle_per_host(conc)
+        .build()?;
+    let anonymous = kind == "anonymous";
+    let cookie = Arc::new(if anonymous {
+        String::new()
+    } else {
+        login(&c, base, user, password).await?
+    });
+    let url = Arc::new(if anonymous {
+        format!("{base}/api/v1/reports/anonymous")
+    } else {
+        format!("{base}/api/v1/reports")
+    });
+    // Ordinary words, so the body is the size a real narrative of that length would be.
+    let text: String = "A relative shouted at me and pushed me against the wall. "
+        .chars()
+        .cycle()
+        .take(narrative)
+        .collect();
+    let mut body = json!({
+        "mode": if anonymous { "" } else { "named" },
+        "types": ["physical.assault", "psychological.verbal_abuse"],
+        "perpetrator": "relative_companion",
+        "severity": 2,
+        "injury": true,
+        "sick_leave_days": 3,
+        "psychological_harm": true,
+        "witnesses": "Nurse on duty",
+        "place": "emergency_dept",
+        "occurred_local": "2026-03-21T03:00",
+        "wishes": ["police", "union_support"],
+        "narrative": text,
+    });
+    if anonymous {
+        // Anonymous reports name their facility: given in place of the user name.
+        body["facility_id"] = json!(user);
+    }
+    let body = Arc::new(serde_json::to_vec(&body)?);
+    let start = Instant::now();
+    let end = start + Duration::from_secs(secs);
+    let errors = Arc::new(AtomicU64::new(0));
+    let first_error = Arc::new(std::sync::Mutex::new(String::new()));
+    let mut tasks = vec![];
+    for w in 0..conc {
+        let (c, cookie, url, body, errors, first_error) = (
+            c.clone(),
+            cookie.clone(),
+            url.clone(),
+            body.clone(),
+            errors.clone(),
+            first_error.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            let mut i = 0u64;
+            while Instant::now() < end {
+                i += 1;
+                let t = Instant::now();
+                let mut req = c
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(body.as_ref().clone());
+                if !cookie.is_empty() {
+                    req = req
+                        .header("cookie", cookie.as_str())
+                        .header("idempotency-key", format!("bench-{w}-{i}-{}", now_us()));
+                }
+                match req.send().await {
+                    Ok(r) if r.status() == 201 => lat.push(t.elapsed().as_micros() as u64),
+                    Ok(r) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        let s = r.status();
+                        let text = r.text().await.unwrap_or_default();
+                        let mut f = first_error.lock().expect("lock");
+                        if f.is_empty() {
+                            *f = format!("{s}: {}", &text[..text.len().min(300)]);
+                        }
+                    }
+                    Err(e) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        let mut f = first_error.lock().expect("lock");
+                        if f.is_empty() {
+                            *f = e.to_string();
+                        }
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let first_error = first_error.lock().expect("lock").clone();
+    Ok(json!({"reports": all.len(), "per_sec": all.len() as f64 / secs,
+        "errors": errors.load(Ordering::Relaxed), "first_error": first_error,
+        "body_bytes": body.len(), "latency": summary(all)}))
 }
 
 async fn sia(addr: &str, keys: &str, secs: u64) -> Res<Value> {
