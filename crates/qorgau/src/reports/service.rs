@@ -116,27 +116,34 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
                 .map_err(|e| AppError::Internal(e.to_string()))??,
         )
     };
-    let mut tx = st.db.begin().await?;
-    store::insert_report(
-        &mut tx,
-        &store::NewReport {
-            id: Uuid::new_v4(),
-            r: &r,
-            owner_tag: &hash,
-            reporter: None,
-            identity_sealed: None,
-            dedupe_key: &format!("anonymous:{}", Uuid::new_v4()),
-            request_hash: "",
-            facility_id: f.id,
-            department_id: report.department_id,
-            when: &when,
-            created_at: day_of(Ts::now()),
-            receipt_hash: Some(&hash),
-            passphrase_hash,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let (facility_id, department_id) = (f.id, report.department_id);
+    // Group commit (platform/batch.rs): the receipt is given only once the report is on disk.
+    st.batch
+        .write(move |tx| {
+            Box::pin(async move {
+                store::insert_report(
+                    tx,
+                    &store::NewReport {
+                        id: Uuid::new_v4(),
+                        r: &r,
+                        owner_tag: &hash,
+                        reporter: None,
+                        identity_sealed: None,
+                        dedupe_key: &format!("anonymous:{}", Uuid::new_v4()),
+                        request_hash: "",
+                        facility_id,
+                        department_id,
+                        when: &when,
+                        created_at: day_of(Ts::now()),
+                        receipt_hash: Some(&hash),
+                        passphrase_hash,
+                    },
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
     Ok(Receipt { receipt: digits })
 }
 
@@ -456,44 +463,57 @@ pub async fn submit(
         Mode::Anonymous => return Err(AppError::field("mode", "err-choice")),
     };
     let id = Uuid::now_v7();
-    let mut tx = st.db.begin().await?;
-    let created = store::insert_report(
-        &mut tx,
-        &store::NewReport {
-            id,
-            r: &r,
-            owner_tag: &tag,
-            reporter,
-            identity_sealed: sealed,
-            dedupe_key: &dedupe_key,
-            request_hash: &request_hash,
-            facility_id: f.id,
-            department_id: input.department_id,
-            when: &when,
-            created_at: Ts::now(),
-            receipt_hash: None,
-            passphrase_hash: None,
-        },
-    )
-    .await?;
-    if !created {
-        let first = store::report_by_dedupe(&mut tx, &dedupe_key)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if first.request_hash != request_hash {
-            return Err(AppError::IdempotencyMismatch);
-        }
-        return Ok((first.report, false));
+    let (facility_id, department_id) = (f.id, input.department_id);
+    let reporter = reporter.cloned();
+    // Group commit (platform/batch.rs): answered only once the report is on disk. A retry with
+    // the same key finds the first report inside the same write.
+    let first = st
+        .batch
+        .write(move |tx| {
+            Box::pin(async move {
+                let created = store::insert_report(
+                    tx,
+                    &store::NewReport {
+                        id,
+                        r: &r,
+                        owner_tag: &tag,
+                        reporter: reporter.as_ref(),
+                        identity_sealed: sealed,
+                        dedupe_key: &dedupe_key,
+                        request_hash: &request_hash,
+                        facility_id,
+                        department_id,
+                        when: &when,
+                        created_at: Ts::now(),
+                        receipt_hash: None,
+                        passphrase_hash: None,
+                    },
+                )
+                .await?;
+                if !created {
+                    let first = store::report_by_dedupe(tx, &dedupe_key)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                    if first.request_hash != request_hash {
+                        return Err(AppError::IdempotencyMismatch);
+                    }
+                    return Ok(Some(first.report));
+                }
+                audit::append(
+                    tx,
+                    &actor,
+                    Event::new("report.submit", "report", id)
+                        .subject(subject)
+                        .detail(serde_json::json!({"mode": r.mode, "facility_id": facility_id})),
+                )
+                .await?;
+                Ok(None)
+            })
+        })
+        .await?;
+    if let Some(first) = first {
+        return Ok((first, false));
     }
-    audit::append(
-        &mut tx,
-        &actor,
-        Event::new("report.submit", "report", id)
-            .subject(subject)
-            .detail(serde_json::json!({"mode": r.mode, "facility_id": f.id})),
-    )
-    .await?;
-    tx.commit().await?;
     let stored = store::report_by_id(&st.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
