@@ -3,14 +3,19 @@
 
 For each database (SQLite at synchronous=FULL; PostgreSQL when PG_URL names a server):
   1. `qorgau serve --demo` on a fresh database;
-  2. CLIENTS clients (default 500) submit named reports (logged in, each with its own
-     Idempotency-Key) for SECS seconds, each sending its next as soon as the last was answered
-     (201 = durable); then the same with anonymous reports;
-  3. the server stops, and raw single-row inserts of the same size (the JSON body's length) go
-     into a table of their own in the same database, each its own transaction, at the same
-     durability: on SQLite one writer (the file takes one at a time), on PostgreSQL `pgbench`
-     with RAW_CLIENTS connections (synchronous_commit on, as qorgau runs).
-Goals: at least half the raw rate, p99 under 50 ms.
+  2. it stops, and raw single-row inserts of a report's size (the JSON body's length) go into a
+     table of their own in the same database, each its own transaction, at the same durability:
+     on SQLite one writer (the file takes one at a time), on PostgreSQL `pgbench` with
+     RAW_CLIENTS connections (synchronous_commit on, as qorgau runs);
+  3. it starts again on that database, and CLIENTS clients (default 500, one connection each)
+     submit named reports (logged in, each with its own Idempotency-Key), then anonymous ones:
+     a. closed loop for SECS seconds, each client sending its next as soon as the last was
+        answered (201 = durable): the most reports/s, set beside the raw rate;
+     b. open loop at half the raw rate in all, spread over the same clients, latency counted
+        from each send's scheduled time: the p99 at the rate the goal asks for.
+     (In a closed loop 500 clients wait 500 / rate seconds on average by Little's law, so its
+     latency says nothing about a 50 ms goal unless the rate is over 10,000/s.)
+Goals: closed-loop rate at least half the raw rate; open-loop p99 under 50 ms.
 
 Each phase also prints the CPU the rest of the machine took while it ran (others' share).
 """
@@ -86,17 +91,14 @@ def raw_sqlite(path, size, secs):
     body = "x" * size
     n, start = 0, time.monotonic()
     end = start + secs
-    lat = []
     while time.monotonic() < end:
-        t = time.monotonic()
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO bench_raw VALUES (?, ?)", (secrets.token_bytes(16), body))
         db.execute("COMMIT")
-        lat.append(time.monotonic() - t)
         n += 1
+    took = time.monotonic() - start
     db.close()
-    lat.sort()
-    return n / (time.monotonic() - start), lat[int(len(lat) * 0.99)] * 1000 if lat else 0
+    return n / took, took * 1000 / max(n, 1)
 
 
 def raw_postgres(url, size, secs):
@@ -118,48 +120,68 @@ def raw_postgres(url, size, secs):
     return tps, lat
 
 
-def submissions(host, port, data, password, facility, pid):
+def body_bytes(narrative):
+    """The JSON body's length as bench/load4 sends it, give or take the facility id."""
+    return 322 + narrative + 48
+
+
+def submissions(host, port, data, password, facility, pid, raw_rate):
     acc = accounts(data)
     base = f"http://{host}:{port}"
     out = {}
     for kind, user in (("named", acc["worker"]["username"]), ("anonymous", facility)):
         o = Others([pid])
-        r = load("reports", base, kind, user, password, CLIENTS, SECS, NARRATIVE)
-        out[kind] = (r, o.share())
-        log(f"{kind}: {json.dumps(r)[:400]}")
+        closed = load("reports", base, kind, user, password, CLIENTS, SECS, NARRATIVE)
+        log(f"{kind} closed loop: {json.dumps(closed)[:400]}")
+        opened = load("reports", base, kind, user, password, CLIENTS, SECS, NARRATIVE,
+                      f"{raw_rate / 2:.1f}")
+        log(f"{kind} open loop at {raw_rate / 2:.0f}/s: {json.dumps(opened)[:400]}")
+        out[kind] = (closed, opened, o.share())
     return out
 
 
 def report(db_name, subs, raw, raw_note, raw_share):
     raw_rate, raw_lat = raw
-    for kind, (r, share) in subs.items():
-        rate = r["per_sec"]
-        p99 = r["latency"]["p99_ms"]
+    for kind, (closed, opened, share) in subs.items():
+        rate = closed["per_sec"]
         ratio = rate / raw_rate if raw_rate else 0
-        met = "yes" if ratio >= 0.5 and p99 is not None and p99 < 50 else "NO"
-        row(f"{kind} reports/s, {CLIENTS} clients, {db_name}",
-            f"{rate:.0f}/s (p99 {p99} ms, {r['errors']} errors, body {r['body_bytes']} B)",
-            f"{raw_note}: {raw_rate:.0f}/s (latency {raw_lat:.1f} ms)", f"{ratio:.2f}",
-            ">= 0.5 and p99 < 50 ms", met, max(share, raw_share))
+        row(f"{kind} reports/s, {CLIENTS} clients closed loop, {db_name}",
+            f"{rate:.0f}/s (p99 {closed['latency']['p99_ms']} ms, {closed['errors']} errors, "
+            f"body {closed['body_bytes']} B)",
+            f"{raw_note}: {raw_rate:.0f}/s (mean {raw_lat:.1f} ms)", f"{ratio:.2f}", ">= 0.5",
+            "yes" if ratio >= 0.5 else "NO", max(share, raw_share))
+        p99 = opened["latency"]["p99_ms"]
+        done = opened["per_sec"]
+        row(f"{kind} p99 at half the raw rate, {CLIENTS} clients open loop, {db_name}",
+            f"p99 {p99} ms (p50 {opened['latency']['p50_ms']} ms; {done:.0f}/s done, "
+            f"{opened['errors']} errors)",
+            "limit 50 ms", f"{(p99 or 0) / 50:.2f}", "< 50 ms",
+            "yes" if p99 is not None and p99 < 50 and opened["errors"] == 0 else "NO", share)
+
+
+def facility_of(host, port, data, password):
+    admin = Api(host, port)
+    acc = accounts(data)
+    admin.login(acc["facility_admin"]["username"], password, acc["facility_admin"]["totp_secret"])
+    return admin.call("GET", "/api/v1/me")["scope_id"]
 
 
 def run_sqlite(tmp, password):
     data = os.path.join(tmp, "sqlite")
     p, host, port = serve(data, password)
+    stop(p)
+    o = Others([])
+    raw = raw_sqlite(os.path.join(data, "qorgau.db"), body_bytes(NARRATIVE), SECS)
+    raw_share = o.share()
+    log(f"raw SQLite: {raw[0]:.0f}/s")
+    p, host, port = serve(data, password)
     try:
-        admin = Api(host, port)
-        acc = accounts(data)
-        admin.login(acc["facility_admin"]["username"], password,
-                    acc["facility_admin"]["totp_secret"])
-        facility = admin.call("GET", "/api/v1/me")["scope_id"]
-        subs = submissions(host, port, data, password, facility, p.pid)
+        facility = facility_of(host, port, data, password)
+        subs = submissions(host, port, data, password, facility, p.pid, raw[0])
     finally:
         stop(p)
-    size = max(r["body_bytes"] for r, _ in subs.values())
-    o = Others([])
-    raw = raw_sqlite(os.path.join(data, "qorgau.db"), size, SECS)
     report("SQLite synchronous=FULL", subs, raw, "raw 1-row txns, 1 writer, same file",
-           o.share())
+           raw_share)
 
 
 def run_postgres(tmp, password):
@@ -172,23 +194,22 @@ def run_postgres(tmp, password):
     try:
         data = os.path.join(tmp, "postgres")
         p, host, port = serve(data, password, url)
+        stop(p)
+        o = Others([])
+        raw = raw_postgres(url, body_bytes(NARRATIVE), SECS)
+        raw_share = o.share()
+        log(f"raw PostgreSQL: {raw[0]:.0f}/s")
+        p, host, port = serve(data, password, url)
         try:
-            admin = Api(host, port)
-            acc = accounts(data)
-            admin.login(acc["facility_admin"]["username"], password,
-                        acc["facility_admin"]["totp_secret"])
-            facility = admin.call("GET", "/api/v1/me")["scope_id"]
-            subs = submissions(host, port, data, password, facility, p.pid)
+            facility = facility_of(host, port, data, password)
+            subs = submissions(host, port, data, password, facility, p.pid, raw[0])
         finally:
             stop(p)
-        size = max(r["body_bytes"] for r, _ in subs.values())
-        o = Others([])
-        raw = raw_postgres(url, size, SECS)
         report("PostgreSQL", subs, raw, f"pgbench 1-row txns, {RAW_CLIENTS} connections",
-               o.share())
+               raw_share)
     finally:
-        subprocess.run(["psql", admin_url, "-qAt", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
-                       capture_output=True)
+        subprocess.run(["psql", admin_url, "-qAt", "-c",
+                        f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], capture_output=True)
 
 
 def main():

@@ -1,9 +1,9 @@
 //! Load for bench/issue4.py and bench/issue5.py. Each subcommand prints one JSON object on stdout:
 //!
-//! - `reports BASE KIND USER PASSWORD CONCURRENCY SECS NARRATIVE`: closed-loop incident reports
-//!   through the API, KIND `named` (as USER, each with its own Idempotency-Key) or `anonymous`
-//!   (USER is then the facility id),
-//!   with a narrative of NARRATIVE bytes; counts the 201 answers (each durable before it).
+//! - `reports BASE KIND USER PASSWORD CONCURRENCY SECS NARRATIVE [RATE]`: incident reports through
+//!   the API with a narrative of NARRATIVE bytes, KIND `named` (as USER, each with its own
+//!   Idempotency-Key) or `anonymous` (USER is then the facility id); closed loop, or with RATE an
+//!   open loop at RATE/s in all. Counts the 201 answers (each durable before it).
 //! - `raise BASE USER PASSWORD CONCURRENCY SECS`: closed-loop presses through `POST /api/v1/alarms`
 //!   (each one durable before its 201), CONCURRENCY at a time.
 //! - `sia ADDR KEYS SECS`: one TCP connection per line `account,ascii-key` of KEYS, each a panel
@@ -109,6 +109,7 @@ async fn main() -> Res<()> {
                 arg(&a, 6, "concurrency"),
                 arg(&a, 7, "secs"),
                 arg(&a, 8, "narrative bytes"),
+                a.get(9).and_then(|r| r.parse().ok()).unwrap_or(0.0),
             )
             .await?
         }
@@ -189,6 +190,7 @@ async fn reports(
     conc: usize,
     secs: u64,
     narrative: usize,
+    rate: f64,
 ) -> Res<Value> {
     // One connection per client, as 500 phones would have.
     let c = reqwest::Client::builder()
@@ -244,12 +246,26 @@ async fn reports(
             errors.clone(),
             first_error.clone(),
         );
+        // Open loop when a rate is given: client `w` sends on its own schedule, every `conc /
+        // rate` seconds, staggered, and latency counts from the scheduled time, so a slow answer
+        // is charged for the sends it delayed (no coordinated omission).
+        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(conc as f64 / rate));
         tasks.push(tokio::spawn(async move {
             let mut lat = vec![];
             let mut i = 0u64;
             while Instant::now() < end {
                 i += 1;
-                let t = Instant::now();
+                let t = match interval {
+                    Some(iv) => {
+                        let at = start + iv.mul_f64(w as f64 / conc as f64 + (i - 1) as f64);
+                        if at >= end {
+                            break;
+                        }
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => Instant::now(),
+                };
                 let mut req = c
                     .post(url.as_str())
                     .header("content-type", "application/json")
