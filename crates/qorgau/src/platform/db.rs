@@ -18,7 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Row as _, Sqlite};
 use uuid::Uuid;
 
-use crate::platform::sqlite_direct::{Direct, DirectRow, SqliteFailure, Val};
+use crate::platform::sqlite_direct::{Direct, DirectRow, ReadPool, Reader, SqliteFailure, Val};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -63,7 +63,7 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite { read: ReadPool, write: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -335,26 +335,15 @@ macro_rules! exec_methods {
 
 /// A connection taken from the read pool, for a run of reads.
 pub enum Conn {
-    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Sqlite(Reader),
     Pg(sqlx::pool::PoolConnection<Postgres>),
 }
 
 impl Conn {
-    /// Reads run straight on the pooled connection, on this thread: one hop to sqlx's worker
-    /// to borrow it instead of two wake-ups per statement and a channel message per row
-    /// (platform/sqlite_direct.rs). No transaction is ever open on a read connection.
-    async fn direct<T>(
-        c: &mut sqlx::pool::PoolConnection<Sqlite>,
-        f: impl FnOnce(&mut Direct) -> DbResult<T>,
-    ) -> DbResult<T> {
-        let mut handle = c.lock_handle().await?;
-        // SAFETY: sqlx's worker keeps off the connection while `handle` lives; `d` finalizes its
-        // statements when dropped, before `handle` is.
-        let mut d = unsafe { Direct::new(handle.as_raw_handle()) };
-        let out = f(&mut d);
-        drop(d);
-        drop(handle);
-        out
+    /// Reads run on a connection of Qorgau's own read pool, on this thread, with statements kept
+    /// prepared (platform/sqlite_direct.rs). No transaction is ever open on a read connection.
+    async fn direct<T>(c: &mut Reader, f: impl FnOnce(&mut Direct) -> DbResult<T>) -> DbResult<T> {
+        f(c)
     }
 
     pub async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<u64> {
@@ -625,13 +614,10 @@ impl Db {
                 .await?;
             // Readers are bound by CPU, not by the disk (WAL, pages in memory): a few more than
             // the cores keep them busy. Each holds its own page cache and prepared statements,
-            // so more would only add memory (bench/issue3.sh measures RSS after load).
-            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2);
-            let read = SqlitePoolOptions::new()
-                .test_before_acquire(false)
-                .max_connections(readers.clamp(4, 8))
-                .connect_with(base)
-                .await?;
+            // so more would only add memory (bench/issue3.sh measures RSS after load). They are
+            // opened on first use, after the write pool has created the file.
+            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+            let read = ReadPool::new(base.get_filename(), readers.clamp(4, 8))?;
             Ok(Db::Sqlite { read, write })
         } else {
             Err(DbError::Url(url.to_owned()))
@@ -672,7 +658,7 @@ impl Db {
 
     pub async fn conn(&self) -> DbResult<Conn> {
         Ok(match self {
-            Db::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Db::Sqlite { read, .. } => Conn::Sqlite(read.get().await?),
             Db::Postgres(p) => Conn::Pg(p.acquire().await?),
         })
     }
@@ -730,8 +716,8 @@ impl Db {
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
             Db::Sqlite { read, write } => (
-                read.size() + write.size(),
-                read.num_idle() + write.num_idle(),
+                read.idle() as u32 + write.size(),
+                read.idle() + write.num_idle(),
             ),
             Db::Postgres(p) => (p.size(), p.num_idle()),
         }
@@ -740,7 +726,7 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite { read, write } => {
-                read.close().await;
+                read.close();
                 write.close().await;
             }
             Db::Postgres(p) => p.close().await,

@@ -67,6 +67,9 @@ impl SqliteFailure {
     }
 }
 
+/// Most statements one connection keeps prepared.
+const MAX_STATEMENTS: usize = 512;
+
 struct Stmt {
     raw: NonNull<ffi::sqlite3_stmt>,
     names: Arc<[Box<str>]>,
@@ -80,6 +83,9 @@ struct Stmt {
 pub struct Direct {
     db: NonNull<ffi::sqlite3>,
     stmts: HashMap<usize, Stmt>,
+    /// Opened here (a reader of [`ReadPool`]): closed when dropped, and its statements kept
+    /// prepared for its whole life.
+    owned: bool,
 }
 
 // The connection is used by one thread at a time: whoever holds sqlx's lock on it (the caller
@@ -93,7 +99,39 @@ impl Direct {
         Direct {
             db,
             stmts: HashMap::new(),
+            owned: false,
         }
+    }
+
+    /// Opens a connection of its own on the database file at `path`.
+    fn open(path: &std::ffi::CStr) -> DbResult<Direct> {
+        let mut raw = ptr::null_mut();
+        // SAFETY: `path` is NUL-terminated; `raw` receives the handle (or one to report from).
+        let rc = unsafe {
+            ffi::sqlite3_open_v2(
+                path.as_ptr(),
+                &mut raw,
+                ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_NOMUTEX,
+                ptr::null(),
+            )
+        };
+        let Some(db) = NonNull::new(raw) else {
+            return Err(DbError::Decode("out of memory opening the database".into()));
+        };
+        let mut d = Direct {
+            db,
+            stmts: HashMap::new(),
+            owned: true,
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(d.failure());
+        }
+        // As the sqlx connections are set up (platform/db.rs): wait out a writer's lock, and a
+        // small page cache per connection.
+        d.exec("PRAGMA busy_timeout = 10000")?;
+        d.exec("PRAGMA cache_size = -1024")?;
+        d.exec("PRAGMA foreign_keys = ON")?;
+        Ok(d)
     }
 
     fn failure(&self) -> DbError {
@@ -113,6 +151,14 @@ impl Direct {
 
     fn prepare(&mut self, sql: &'static str) -> DbResult<&Stmt> {
         let key = sql.as_ptr() as usize;
+        if !self.stmts.contains_key(&key) && self.stmts.len() >= MAX_STATEMENTS {
+            // Queries are constants, so this only happens if text is made at run time; start over
+            // rather than grow without bound.
+            for (_, s) in self.stmts.drain() {
+                // SAFETY: each statement belongs to this connection and is finalized once.
+                unsafe { ffi::sqlite3_finalize(s.raw.as_ptr()) };
+            }
+        }
         if !self.stmts.contains_key(&key) {
             let mut raw = ptr::null_mut();
             let mut tail = ptr::null();
@@ -225,6 +271,15 @@ impl Direct {
 
 impl Drop for Direct {
     fn drop(&mut self) {
+        if self.owned {
+            for (_, s) in self.stmts.drain() {
+                // SAFETY: each statement belongs to this connection and is finalized once.
+                unsafe { ffi::sqlite3_finalize(s.raw.as_ptr()) };
+            }
+            // SAFETY: opened by `open`, no statement left, closed once.
+            unsafe { ffi::sqlite3_close(self.db.as_ptr()) };
+            return;
+        }
         // The connection goes back to sqlx, which must find it outside any transaction.
         if self.in_transaction() {
             // SAFETY: the connection is open and ours; the text is a NUL-terminated literal.
@@ -241,6 +296,100 @@ impl Drop for Direct {
         for (_, s) in self.stmts.drain() {
             // SAFETY: each statement belongs to this connection and is finalized once.
             unsafe { ffi::sqlite3_finalize(s.raw.as_ptr()) };
+        }
+    }
+}
+
+/// Readers of the SQLite file, opened and driven here rather than through sqlx: no hop to a
+/// driver thread at all, and each keeps its prepared statements for its whole life (a statement
+/// prepared on a connection sqlx owns could outlive it). WAL lets them read beside the writer.
+#[derive(Clone)]
+pub struct ReadPool {
+    path: Arc<std::ffi::CString>,
+    idle: Arc<std::sync::Mutex<Vec<Direct>>>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// A reader taken from the pool; it goes back when dropped.
+pub struct Reader {
+    idle: Arc<std::sync::Mutex<Vec<Direct>>>,
+    conn: std::mem::ManuallyDrop<Direct>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl std::fmt::Debug for ReadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadPool")
+            .field("path", &self.path)
+            .field("idle", &self.idle())
+            .finish()
+    }
+}
+
+impl ReadPool {
+    pub fn new(path: &std::path::Path, size: usize) -> DbResult<ReadPool> {
+        let path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| DbError::Decode("a NUL in the database path".into()))?;
+        Ok(ReadPool {
+            path: Arc::new(path),
+            idle: Arc::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(size)),
+        })
+    }
+
+    pub async fn get(&self) -> DbResult<Reader> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| DbError::Decode("the read pool is closed".into()))?;
+        let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let conn = match idle {
+            Some(c) => c,
+            None => Direct::open(&self.path)?,
+        };
+        Ok(Reader {
+            idle: Arc::clone(&self.idle),
+            conn: std::mem::ManuallyDrop::new(conn),
+            _permit: permit,
+        })
+    }
+
+    /// Idle connections (the others are in use or not opened yet).
+    pub fn idle(&self) -> usize {
+        self.idle.lock().map(|v| v.len()).unwrap_or(0)
+    }
+
+    pub fn close(&self) {
+        self.permits.close();
+        if let Ok(mut v) = self.idle.lock() {
+            v.clear();
+        }
+    }
+}
+
+impl std::ops::Deref for Reader {
+    type Target = Direct;
+    fn deref(&self) -> &Direct {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Direct {
+        &mut self.conn
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here, and `conn` is not used after.
+        let c = unsafe { std::mem::ManuallyDrop::take(&mut self.conn) };
+        // A reader left inside a transaction (Qorgau's code never does) is closed instead.
+        if !c.in_transaction()
+            && !self.idle.lock().is_ok_and(|v| v.len() >= 64)
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(c);
         }
     }
 }
