@@ -1253,3 +1253,34 @@ both!(a_resolved_alarm_offers_its_presser_a_report_draft, |app| {
         .expect("json");
     assert_eq!(report["alarm_id"], id.as_str(), "{report}");
 });
+
+both!(an_oversized_report_form_gets_a_readable_413_page, |app| {
+    let worker = app.login("worker").await;
+    // A browser form post over the request limit: the reporter gets a page in her language
+    // saying the request was too large, not a bare error.
+    let narrative = "x".repeat(3 * 1024 * 1024);
+    for (lang, title) in [
+        ("en", "The request is too large"),
+        ("ru", "Запрос слишком большой"),
+    ] {
+        let r = worker
+            .post(app.url("/reports/new"))
+            .header("accept-language", lang)
+            .header("accept", "text/html")
+            .form(&[
+                ("mode", "named"),
+                ("perpetrator", "patient"),
+                ("occurred_local", "2025-01-01T10:00"),
+                ("narrative", narrative.as_str()),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 413, "{lang}");
+        let ct = r.headers()["content-type"].to_str().unwrap_or("").to_owned();
+        assert!(ct.starts_with("text/html"), "{lang}: {ct}");
+        let html = r.text().await.expect("text");
+        assert!(html.contains(title), "{lang}: no translated title in the page");
+        assert!(html.contains(&format!("lang=\"{lang}\"")), "{lang}: page language");
+    }
+});
