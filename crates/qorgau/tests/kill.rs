@@ -6,6 +6,12 @@
 //! content, the broker redelivering what Qorgau had not acknowledged). Afterwards every press a
 //! sender saw acknowledged is stored exactly once, and nothing is stored twice.
 //!
+//! Incident reports are sent through the same kill: named and confidential ones with an
+//! Idempotency-Key, retried with the same key and body until answered, and anonymous ones (not
+//! idempotent by design: a stored answer would hold the receipt), each counted once its receipt
+//! came back. Afterwards every acknowledged report is stored once, with its fields and its
+//! classification, and every receipt still opens its report.
+//!
 //! Runs on SQLite, and again on PostgreSQL (the same database across the restart) when
 //! `QORGAU_TEST_POSTGRES_URL` is set; the MQTT path runs when `QORGAU_TEST_MQTT_URL` is set.
 
@@ -225,6 +231,147 @@ async fn http_sender(base: String, c: reqwest::Client, sh: Arc<Shared>, phone: b
         }
         i += 1;
     }
+}
+
+fn report_body(mode: &str, tag: &str) -> Value {
+    json!({
+        "mode": mode,
+        "types": ["physical.assault"],
+        "perpetrator": "patient",
+        "severity": 2,
+        "place": "emergency_dept",
+        "occurred_local": "2024-03-21T03:00",
+        "wishes": ["union_support"],
+        "narrative": format!("{tag}: pushed at the triage desk"),
+    })
+}
+
+/// A reporter on a bad network: each report is sent until answered 201 (or 200, already
+/// stored), named and confidential ones always with the same Idempotency-Key and body;
+/// anonymous ones record their receipt (`tag receipt`).
+async fn report_sender(
+    base: String,
+    c: reqwest::Client,
+    sh: Arc<Shared>,
+    mode: &'static str,
+    facility: String,
+    n: usize,
+) {
+    let mut i = 0;
+    while !sh.stop.load(Ordering::SeqCst) {
+        let tag = format!("kill-report-{mode}-{n}-{i}");
+        let key = uuid::Uuid::new_v4().to_string();
+        loop {
+            let mut body = report_body(if mode == "anonymous" { "" } else { mode }, &tag);
+            let url = if mode == "anonymous" {
+                body["facility_id"] = json!(facility);
+                format!("{base}/api/v1/reports/anonymous")
+            } else {
+                format!("{base}/api/v1/reports")
+            };
+            let mut req = c.post(url).json(&body);
+            if mode != "anonymous" {
+                req = req.header("Idempotency-Key", &key);
+            }
+            match req.send().await {
+                Ok(r) if r.status() == 201 || r.status() == 200 => {
+                    let v: Value = r.json().await.unwrap_or(Value::Null);
+                    let ack = match v["receipt"].as_str() {
+                        Some(receipt) => format!("{tag} {receipt}"),
+                        None => tag.clone(),
+                    };
+                    sh.ack(mode, ack);
+                    // Paced, so that her own list (its latest 200) holds all of them.
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    break;
+                }
+                Ok(r) if r.status() == 409 => {
+                    sh.tally.in_progress.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Ok(r) if r.status().is_client_error() => {
+                    panic!(
+                        "{mode} report refused: {}",
+                        r.text().await.unwrap_or_default()
+                    )
+                }
+                _ => {
+                    sh.failed();
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Checks every acknowledged report after the restart: the reporter's own ones once each, with
+/// their fields and classification; each anonymous receipt opening its own report.
+async fn check_reports(base: &str, worker: &reqwest::Client, acked: &[(&'static str, String)]) {
+    let mine: Value = worker
+        .get(format!("{base}/api/v1/me/reports"))
+        .send()
+        .await
+        .expect("own reports")
+        .json()
+        .await
+        .expect("json");
+    let mine = mine.as_array().cloned().unwrap_or_default();
+    let anon = reqwest::Client::new();
+    for (mode, ack) in acked
+        .iter()
+        .filter(|(m, _)| ["named", "confidential", "anonymous"].contains(m))
+    {
+        let report = if *mode == "anonymous" {
+            let (tag, receipt) = ack.split_once(' ').expect("tag and receipt");
+            let r = anon
+                .post(format!("{base}/api/v1/reports/anonymous/lookup"))
+                .json(&json!({"receipt": receipt}))
+                .send()
+                .await
+                .expect("lookup");
+            assert_eq!(r.status(), 200, "receipt of {tag} does not open");
+            let v: Value = r.json().await.expect("json");
+            assert_eq!(
+                v["report"]["narrative"],
+                format!("{tag}: pushed at the triage desk")
+            );
+            v["report"].clone()
+        } else {
+            let found: Vec<_> = mine
+                .iter()
+                .filter(|r| {
+                    r["narrative"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with(&format!("{ack}:")))
+                })
+                .collect();
+            assert_eq!(
+                found.len(),
+                1,
+                "{mode} report {ack} stored {} times",
+                found.len()
+            );
+            found[0].clone()
+        };
+        assert_eq!(report["mode"], *mode);
+        assert_eq!(report["types"], json!(["physical.assault"]));
+        assert_eq!(report["when"]["classification"]["shift"], "night");
+    }
+    // Nothing of hers stored twice, acknowledged or not.
+    let mut seen = HashMap::new();
+    for r in &mine {
+        if let Some(t) = r["narrative"]
+            .as_str()
+            .filter(|t| t.starts_with("kill-report-"))
+        {
+            *seen.entry(t.to_owned()).or_insert(0) += 1;
+        }
+    }
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "a report stored twice: {seen:?}"
+    );
 }
 
 /// An alarm panel on TCP: one encrypted Contact ID panic per zone, retransmitted with the same
@@ -461,6 +608,15 @@ async fn run(dir: &Path, database_url: Option<String>) {
         // A warm-up press still on its way is counted below.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let me: Value = admin
+        .get(format!("{base}/api/v1/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let facility = me["scope_id"].as_str().expect("facility").to_owned();
     let before: usize = all_alarms(&base, &sysadmin)
         .await
         .iter()
@@ -483,6 +639,28 @@ async fn run(dir: &Path, database_url: Option<String>) {
         if let Some(m) = &mqtt {
             let s = Arc::clone(&sh);
             tasks.push(tokio::spawn(button(m.clone(), device.clone(), s, n, false)));
+        }
+        for mode in ["named", "confidential", "anonymous"]
+            .into_iter()
+            .filter(|_| n == 0)
+        {
+            let (b, s) = (base.clone(), Arc::clone(&sh));
+            let c = if mode == "anonymous" {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .expect("client")
+            } else {
+                worker.clone()
+            };
+            tasks.push(tokio::spawn(report_sender(
+                b,
+                c,
+                s,
+                mode,
+                facility.clone(),
+                n,
+            )));
         }
     }
     tokio::time::sleep(BEFORE).await;
@@ -512,9 +690,23 @@ async fn run(dir: &Path, database_url: Option<String>) {
         sh.tally.failures.load(Ordering::Relaxed),
         sh.tally.in_progress.load(Ordering::Relaxed)
     );
-    for p in ["api", "phone", "panel"] {
-        assert!(count(p) > 0, "no {p} press was acknowledged");
+    eprintln!(
+        "kill test: acknowledged reports named {} confidential {} anonymous {}",
+        count("named"),
+        count("confidential"),
+        count("anonymous")
+    );
+    for p in [
+        "api",
+        "phone",
+        "panel",
+        "named",
+        "confidential",
+        "anonymous",
+    ] {
+        assert!(count(p) > 0, "no {p} press or report was acknowledged");
     }
+    check_reports(&base, &worker, &acked).await;
     assert_eq!(
         sh.tally.in_progress.load(Ordering::Relaxed),
         0,
@@ -556,7 +748,10 @@ async fn run(dir: &Path, database_url: Option<String>) {
         *stored.entry((source, tag)).or_default() += 1;
     }
     let mut missing = vec![];
-    for (path, tag) in acked.iter().filter(|(p, _)| *p != "mqtt") {
+    for (path, tag) in acked
+        .iter()
+        .filter(|(p, _)| ["api", "phone", "panel"].contains(p))
+    {
         let source = if *path == "panel" { "panel" } else { "phone" };
         match stored.get(&(source.to_owned(), tag.clone())) {
             Some(1) => {}

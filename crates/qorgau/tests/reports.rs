@@ -1277,10 +1277,19 @@ both!(an_oversized_report_form_gets_a_readable_413_page, |app| {
             .await
             .expect("post");
         assert_eq!(r.status(), 413, "{lang}");
-        let ct = r.headers()["content-type"].to_str().unwrap_or("").to_owned();
+        let ct = r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .to_owned();
         assert!(ct.starts_with("text/html"), "{lang}: {ct}");
         let html = r.text().await.expect("text");
-        assert!(html.contains(title), "{lang}: no translated title in the page");
-        assert!(html.contains(&format!("lang=\"{lang}\"")), "{lang}: page language");
+        assert!(
+            html.contains(title),
+            "{lang}: no translated title in the page"
+        );
+        assert!(
+            html.contains(&format!("lang=\"{lang}\"")),
+            "{lang}: page language"
+        );
     }
 });
