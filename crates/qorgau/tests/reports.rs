@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, get_json};
+use common::{TestApp, get_json, send};
 use serde_json::{Value, json};
 
 async fn classify(app: &TestApp, c: &reqwest::Client, facility: &str, at: &str) -> Value {
@@ -1293,3 +1293,142 @@ both!(an_oversized_report_form_gets_a_readable_413_page, |app| {
         );
     }
 });
+
+both!(
+    she_can_withdraw_consent_to_escalation_and_give_it_again,
+    |app| {
+        let worker = app.login("worker").await;
+        let r = worker
+            .post(app.url("/api/v1/reports"))
+            .json(&report_body("confidential", "The relative threatened me"))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        assert!(
+            get_json(&worker, app.url(&format!("/api/v1/reports/{id}")))
+                .await
+                .1["escalation_withdrawn_at"]
+                .is_null()
+        );
+        let consent = app.url(&format!("/api/v1/reports/{id}/consent"));
+        // Nobody else may change it, not even a handler who may read the report.
+        let inv = app.login("investigator").await;
+        let (s, _) = send(inv.post(&consent).json(&json!({"escalation": false}))).await;
+        assert_eq!(s, 404);
+        let (s, _) = send(worker.post(&consent).json(&json!({"escalation": "no"}))).await;
+        assert_eq!(s, 422);
+
+        let (s, rep) = send(worker.post(&consent).json(&json!({"escalation": false}))).await;
+        assert_eq!(s, 200);
+        assert!(rep["escalation_withdrawn_at"].is_string());
+        // The handler sees the withdrawal on the report, and on its page.
+        let (_, seen) = get_json(&inv, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert!(seen["escalation_withdrawn_at"].is_string());
+        let page = inv
+            .get(app.url(&format!("/reports/{id}")))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("text");
+        assert!(page.contains("nothing may be referred outside the facility"));
+        // The audit entry does not name a confidential reporter.
+        let admin = app.login("system_admin").await;
+        let (_, audit) = get_json(
+            &admin,
+            app.url("/api/v1/audit?action=report.consent.withdraw"),
+        )
+        .await;
+        let entries = audit["items"].as_array().cloned().unwrap_or_default();
+        assert!(!entries.is_empty(), "withdrawal audited: {audit}");
+        let who = app.account("worker").username;
+        assert!(
+            entries.iter().all(|e| !e.to_string().contains(&who)),
+            "the audit names her"
+        );
+
+        // Her own page offers to give it again; the form does.
+        let page = worker
+            .get(app.url(&format!("/reports/{id}")))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("text");
+        assert!(page.contains("Give consent to escalation again"));
+        let r = worker
+            .post(app.url(&format!("/reports/{id}/consent")))
+            .form(&[("escalation", "1")])
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(r.status(), 303);
+        let (_, rep) = get_json(&worker, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert!(rep["escalation_withdrawn_at"].is_null());
+    }
+);
+
+both!(
+    an_anonymous_reporter_withdraws_consent_with_her_receipt,
+    |app| {
+        let facility = app.demo_facility().await;
+        let anon = app.client();
+        let (s, receipt) = send(
+            anon.post(app.url("/api/v1/reports/anonymous"))
+                .json(&anonymous_body(&facility, "")),
+        )
+        .await;
+        assert_eq!(s, 201);
+        let receipt = receipt["receipt"].as_str().expect("receipt").to_owned();
+        let url = app.url("/api/v1/reports/anonymous/consent");
+        let (s, _) = send(
+            anon.post(&url)
+                .json(&json!({"receipt": "0000000000000000", "escalation": false})),
+        )
+        .await;
+        assert_eq!(s, 404, "a wrong receipt");
+        let (s, view) = send(
+            anon.post(&url)
+                .json(&json!({"receipt": receipt, "escalation": false})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        // The day only: nothing finer that could date her.
+        let at = view["report"]["escalation_withdrawn_at"]
+            .as_str()
+            .expect("withdrawn")
+            .to_owned();
+        let at: jiff::Timestamp = at.parse().expect("timestamp");
+        assert_eq!(at.as_second() % 86_400, 0, "{at}");
+        // Through the page, with the receipt carried in the form.
+        let r = anon
+            .post(app.url("/report-anonymously/consent"))
+            .header("accept-language", "en")
+            .form(&[
+                ("receipt", receipt.as_str()),
+                ("passphrase", ""),
+                ("escalation", "1"),
+            ])
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.expect("text");
+        assert!(page.contains("Withdraw consent to escalation"));
+        let (_, view) = send(
+            anon.post(app.url("/api/v1/reports/anonymous/lookup"))
+                .json(&json!({"receipt": receipt})),
+        )
+        .await;
+        assert!(view["report"]["escalation_withdrawn_at"].is_null());
+    }
+);

@@ -504,6 +504,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "escrow",
         include_str!("../../migrations/sqlite/0009_escrow.sql"),
     ),
+    (
+        10,
+        "consent",
+        include_str!("../../migrations/sqlite/0010_consent.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -550,6 +555,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "escrow",
         include_str!("../../migrations/postgres/0009_escrow.sql"),
+    ),
+    (
+        10,
+        "consent",
+        include_str!("../../migrations/postgres/0010_consent.sql"),
     ),
 ];
 

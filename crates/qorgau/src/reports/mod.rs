@@ -4,6 +4,7 @@
 pub mod api;
 pub mod calendar;
 pub mod classify;
+pub mod consent;
 pub mod escrow;
 pub mod escrow_api;
 pub mod escrow_store;
@@ -27,4 +28,5 @@ pub fn routes() -> Router<AppState> {
         .merge(escrow_api::routes())
         .merge(retaliation_api::routes())
         .merge(protect_pages::routes())
+        .merge(consent::routes())
 }

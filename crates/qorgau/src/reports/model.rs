@@ -346,6 +346,27 @@ pub struct Report {
     pub related: Vec<Uuid>,
     #[schema(value_type = String)]
     pub created_at: Ts,
+    /// Set while the reporter has withdrawn her consent to escalation (for an anonymous report,
+    /// the day only): no referral outside the facility may be made (`reports::consent`).
+    #[schema(value_type = Option<String>)]
+    pub escalation_withdrawn_at: Option<Ts>,
+}
+
+/// Giving or withdrawing consent to escalation, from the reporter.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct ConsentInput {
+    /// `false` withdraws consent to escalation, `true` gives it again.
+    pub escalation: bool,
+}
+
+/// The same from an anonymous reporter, with her receipt.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct AnonymousConsent {
+    pub receipt: String,
+    #[serde(default)]
+    pub passphrase: String,
+    #[serde(default)]
+    pub escalation: bool,
 }
 
 /// A message between the reporter and the handlers.

@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
             post(anonymous_message_submit),
         )
         .route(
+            "/report-anonymously/consent",
+            post(anonymous_consent_submit),
+        )
+        .route(
             "/report-anonymously",
             get(anonymous_page).post(anonymous_submit),
         )
@@ -517,6 +521,8 @@ pub struct ReportView {
     pub wishes: Vec<String>,
     pub narrative: String,
     pub created: String,
+    /// That (and when) she withdrew consent to escalation, if she has.
+    pub withdrawn: Option<String>,
 }
 
 fn term_name(list: &[crate::reports::model::Term], id: &str, tr: Tr) -> String {
@@ -566,6 +572,12 @@ fn report_view(r: &Report, tr: Tr) -> ReportView {
             .collect(),
         narrative: r.narrative.clone(),
         created: r.created_at.local(&r.when.tz),
+        withdrawn: r.escalation_withdrawn_at.map(|t| {
+            tr.args(
+                "rep-escalation-withdrawn",
+                &[("date", t.local(&r.when.tz).as_str())],
+            )
+        }),
     }
 }
 
@@ -614,6 +626,8 @@ struct ShowPage {
     /// Where the message form posts, and what it carries hidden (an anonymous receipt).
     message_action: String,
     hidden: Vec<(&'static str, String)>,
+    /// Where her consent form posts (with the same hidden fields).
+    consent_action: String,
 }
 
 pub struct MessageRow {
@@ -670,6 +684,7 @@ async fn report_page(
         messages: message_rows(messages, &tz, tr),
         message_action: format!("/reports/{id}/messages"),
         hidden: vec![],
+        consent_action: format!("/reports/{id}/consent"),
     }))
 }
 
@@ -818,7 +833,35 @@ fn anonymous_show(
             ("receipt", q.receipt.clone()),
             ("passphrase", q.passphrase.clone()),
         ],
+        consent_action: "/report-anonymously/consent".into(),
     }
+}
+
+async fn anonymous_consent_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<AnonymousConsentForm>,
+) -> AppResult<Response> {
+    let input = crate::reports::model::AnonymousConsent {
+        receipt: f.receipt,
+        passphrase: f.passphrase,
+        escalation: f.escalation == "1",
+    };
+    let q = crate::reports::model::ReceiptLookup {
+        receipt: input.receipt.clone(),
+        passphrase: input.passphrase.clone(),
+    };
+    let view = crate::reports::consent::change_anonymous(&st, addr, &input).await?;
+    Ok(no_store(render(&anonymous_show(&ctx, view, &q))))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AnonymousConsentForm {
+    receipt: String,
+    passphrase: String,
+    escalation: String,
 }
 
 async fn message_submit(

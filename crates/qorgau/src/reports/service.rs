@@ -373,7 +373,7 @@ pub async fn demo_reports(
 }
 
 /// The audit actor for a confidential reporter: no account id, no name.
-fn confidential_actor() -> Actor {
+pub(crate) fn confidential_actor() -> Actor {
     Actor {
         id: None,
         label: "confidential reporter".into(),

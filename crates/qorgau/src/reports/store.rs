@@ -197,6 +197,7 @@ fn stored(r: &Row) -> DbResult<Stored> {
             alarm_id: r.get("alarm_id")?,
             related,
             created_at: r.ts("created_at")?,
+            escalation_withdrawn_at: r.opt_ts("escalation_withdrawn_at")?,
         },
         owner_tag: r.get("owner_tag")?,
         identity_sealed: r.get("identity_sealed")?,
@@ -268,4 +269,14 @@ pub async fn messages(db: &Db, report: Uuid) -> DbResult<Vec<Message>> {
             })
         })
         .collect()
+}
+
+/// Records the reporter's consent to escalation: `None` while it stands.
+pub async fn set_escalation_withdrawn(tx: &mut Tx, id: Uuid, at: Option<Ts>) -> DbResult<()> {
+    tx.execute(
+        "UPDATE reports SET escalation_withdrawn_at = $2 WHERE id = $1",
+        args![id, at.map(|t| t.micros())],
+    )
+    .await
+    .map(|_| ())
 }
