@@ -92,6 +92,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::reports::escrow_api::Doc::openapi());
     doc.merge(crate::reports::retaliation_api::Doc::openapi());
     doc.merge(crate::reports::consent::Doc::openapi());
+    doc.merge(crate::triage::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());
     problems_everywhere(&mut doc);
@@ -149,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::directory::routes())
         .merge(crate::notify::routes())
         .merge(crate::reports::routes())
+        .merge(crate::triage::routes())
         .merge(crate::auditlog::routes())
         .merge(crate::home::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -11,3 +11,4 @@ pub mod home;
 pub mod notify;
 pub mod platform;
 pub mod reports;
+pub mod triage;

@@ -95,3 +95,5 @@ scope-department = Department
 scope-facility = Facility
 scope-region = Region
 scope-country = Country
+err-duplicate = This value is already used in the list.
+err-range = This number is outside the allowed range.

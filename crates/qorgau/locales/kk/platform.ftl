@@ -92,3 +92,5 @@ scope-department = Бөлімше
 scope-facility = Мекеме
 scope-region = Өңір
 scope-country = Ел
+err-duplicate = Бұл мән тізімде бұрыннан бар.
+err-range = Сан рұқсат етілген аралықтан тыс.

@@ -92,3 +92,5 @@ scope-department = Бөлүм
 scope-facility = Мекеме
 scope-region = Аймак
 scope-country = Өлкө
+err-duplicate = Бул маани тизмеде мурунтан эле бар.
+err-range = Сан уруксат берилген чектен тышкары.

@@ -99,3 +99,5 @@ scope-department = Отделение
 scope-facility = Учреждение
 scope-region = Регион
 scope-country = Страна
+err-duplicate = Это значение уже есть в списке.
+err-range = Число вне допустимого диапазона.

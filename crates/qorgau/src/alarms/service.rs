@@ -175,6 +175,9 @@ pub async fn run_due(st: &AppState) -> AppResult<usize> {
         } else if job.kind == crate::alarms::panels::SUPERVISE {
             notify = crate::alarms::panels::supervise(&mut tx, &job).await?;
             store::finish_job(&mut tx, job.id).await?;
+        } else if job.kind == crate::triage::service::DUTY_DUE {
+            crate::triage::service::duty_due(&mut tx, &job).await?;
+            store::finish_job(&mut tx, job.id).await?;
         } else if crate::notify::service::is_notify_job(&job.kind) {
             delivery = crate::notify::service::run_job(&st.db, &mut tx, job).await?;
         } else {

@@ -38,7 +38,11 @@ pub fn cards(ctx: &Ctx, p: &Principal) -> Vec<Card> {
         out.push(card("/reports", "reports"));
     }
     if p.can(Action::ReportView) {
+        out.push(card("/triage", "triage"));
         out.push(card("/protect/notices", "protect-notices"));
+    }
+    if crate::triage::service::may_see_overdue(p) {
+        out.push(card("/triage/overdue", "overdue"));
     }
     if p.can(Action::AlarmView) {
         out.push(card("/alarms", "alarms"));

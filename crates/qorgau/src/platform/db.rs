@@ -509,6 +509,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "consent",
         include_str!("../../migrations/sqlite/0010_consent.sql"),
     ),
+    (
+        11,
+        "triage",
+        include_str!("../../migrations/sqlite/0011_triage.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -560,6 +565,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "consent",
         include_str!("../../migrations/postgres/0010_consent.sql"),
+    ),
+    (
+        11,
+        "triage",
+        include_str!("../../migrations/postgres/0011_triage.sql"),
     ),
 ];
 

@@ -95,7 +95,8 @@ ftl_files!(
     "alarms_panels",
     "notify",
     "reports",
-    "reports_protect"
+    "reports_protect",
+    "triage"
 );
 
 pub struct I18n {

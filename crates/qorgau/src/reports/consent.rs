@@ -116,6 +116,9 @@ async fn change_own(
     let at = (!escalation).then(Ts::now);
     let mut tx = st.db.begin().await?;
     store::set_escalation_withdrawn(&mut tx, id, at).await?;
+    if escalation {
+        crate::triage::service::resume_duties(&mut tx, id).await?;
+    }
     audit::append(
         &mut tx,
         &actor,
@@ -151,6 +154,9 @@ pub async fn change_anonymous(
     let at = (!input.escalation).then(|| day_of(Ts::now()));
     let mut tx = st.db.begin().await?;
     store::set_escalation_withdrawn(&mut tx, report.id, at).await?;
+    if input.escalation {
+        crate::triage::service::resume_duties(&mut tx, report.id).await?;
+    }
     tx.commit().await?;
     let report = store::report_by_id(&st.db, report.id)
         .await?

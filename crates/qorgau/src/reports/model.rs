@@ -290,26 +290,38 @@ pub fn day_of(t: Ts) -> Ts {
     Ts::from_micros(t.micros().div_euclid(DAY) * DAY)
 }
 
+/// Where a report is in its handling (`triage::rules` says which changes are allowed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Received,
     InTriage,
+    /// Converted into a case; the case carries it on.
+    CaseOpened,
     Closed,
+    /// A duplicate, merged into another report that carries it on.
+    Merged,
 }
 
 impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Received,
+        Status::InTriage,
+        Status::CaseOpened,
+        Status::Closed,
+        Status::Merged,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             Status::Received => "received",
             Status::InTriage => "in_triage",
+            Status::CaseOpened => "case_opened",
             Status::Closed => "closed",
+            Status::Merged => "merged",
         }
     }
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::Received, Status::InTriage, Status::Closed]
-            .into_iter()
-            .find(|x| x.code() == s)
+        Status::ALL.into_iter().find(|x| x.code() == s)
     }
 }
 
@@ -405,6 +417,8 @@ pub struct AnonymousView {
     pub report: Report,
     pub messages: Vec<Message>,
     pub access_log: Vec<AccessEntry>,
+    /// Received, then every status change (handling: `triage`).
+    pub timeline: Vec<crate::triage::model::TimelineEntry>,
 }
 
 /// One staff read or action on a report, as the reporter sees it.

@@ -628,6 +628,23 @@ struct ShowPage {
     hidden: Vec<(&'static str, String)>,
     /// Where her consent form posts (with the same hidden fields).
     consent_action: String,
+    /// Status and when, for her; empty for a handler (who has the triage page).
+    timeline: Vec<(String, String)>,
+}
+
+fn timeline_rows(
+    t: Vec<crate::triage::model::TimelineEntry>,
+    tz: &str,
+    tr: Tr,
+) -> Vec<(String, String)> {
+    t.into_iter()
+        .map(|e| {
+            (
+                tr.t(&format!("rep-status-{}", e.status.code())),
+                e.at.local(tz),
+            )
+        })
+        .collect()
 }
 
 pub struct MessageRow {
@@ -675,7 +692,13 @@ async fn report_page(
         page = page.with_flash("rep-done-filed");
     }
     let messages = crate::reports::store::messages(&st.db, id).await?;
+    let timeline = if owner {
+        crate::triage::service::timeline(&st, &s.report).await?
+    } else {
+        vec![]
+    };
     Ok(render(&ShowPage {
+        timeline: timeline_rows(timeline, &tz, tr),
         page,
         sealed: s.report.mode == Mode::Confidential,
         r: report_view(&s.report, tr),
@@ -834,6 +857,7 @@ fn anonymous_show(
             ("passphrase", q.passphrase.clone()),
         ],
         consent_action: "/report-anonymously/consent".into(),
+        timeline: timeline_rows(v.timeline, &tz, tr),
     }
 }
 

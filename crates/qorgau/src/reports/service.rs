@@ -117,14 +117,24 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
         )
     };
     let (facility_id, department_id) = (f.id, report.department_id);
+    let duties = crate::triage::service::NewDuties::for_report(
+        st,
+        f.country(),
+        &r.types,
+        r.severity,
+        r.injury,
+    )
+    .await?;
     // Group commit (platform/batch.rs): the receipt is given only once the report is on disk.
     st.batch
         .write(move |tx| {
             Box::pin(async move {
+                let id = Uuid::new_v4();
+                let day = day_of(Ts::now());
                 store::insert_report(
                     tx,
                     &store::NewReport {
-                        id: Uuid::new_v4(),
+                        id,
                         r: &r,
                         owner_tag: &hash,
                         reporter: None,
@@ -134,12 +144,13 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
                         facility_id,
                         department_id,
                         when: &when,
-                        created_at: day_of(Ts::now()),
+                        created_at: day,
                         receipt_hash: Some(&hash),
                         passphrase_hash,
                     },
                 )
                 .await?;
+                duties.write(tx, id, day).await?;
                 Ok(())
             })
         })
@@ -204,6 +215,7 @@ pub async fn anonymous_view(st: &AppState, report: Report) -> AppResult<Anonymou
     Ok(AnonymousView {
         messages: store::messages(&st.db, report.id).await?,
         access_log: staff_entries(st, report.id, None).await?,
+        timeline: crate::triage::service::timeline(st, &report).await?,
         report,
     })
 }
@@ -465,12 +477,21 @@ pub async fn submit(
     let id = Uuid::now_v7();
     let (facility_id, department_id) = (f.id, input.department_id);
     let reporter = reporter.cloned();
+    let duties = crate::triage::service::NewDuties::for_report(
+        st,
+        f.country(),
+        &r.types,
+        r.severity,
+        r.injury,
+    )
+    .await?;
     // Group commit (platform/batch.rs): answered only once the report is on disk. A retry with
     // the same key finds the first report inside the same write.
     let first = st
         .batch
         .write(move |tx| {
             Box::pin(async move {
+                let now = Ts::now();
                 let created = store::insert_report(
                     tx,
                     &store::NewReport {
@@ -484,7 +505,7 @@ pub async fn submit(
                         facility_id,
                         department_id,
                         when: &when,
-                        created_at: Ts::now(),
+                        created_at: now,
                         receipt_hash: None,
                         passphrase_hash: None,
                     },
@@ -499,6 +520,7 @@ pub async fn submit(
                     }
                     return Ok(Some(first.report));
                 }
+                duties.write(tx, id, now).await?;
                 audit::append(
                     tx,
                     &actor,
@@ -521,7 +543,7 @@ pub async fn submit(
 }
 
 /// Where a report sits, for scope checks.
-async fn place_of(st: &AppState, r: &Report) -> AppResult<Place> {
+pub async fn place_of(st: &AppState, r: &Report) -> AppResult<Place> {
     let f = crate::directory::store::facility_by_id(&st.db, r.facility_id)
         .await?
         .ok_or(AppError::NotFound)?;
