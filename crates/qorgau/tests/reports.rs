@@ -1432,3 +1432,95 @@ both!(
         assert!(view["report"]["escalation_withdrawn_at"].is_null());
     }
 );
+
+both!(
+    witnesses_and_union_representatives_report_for_others,
+    |app| {
+        let worker = app.login("worker").await;
+        let union = app.login("union_rep").await;
+        let investigator = app.login("investigator").await;
+        let with = |relation: &str, record: &str| {
+            let mut b = report_body("named", "Saw a relative hit the nurse on duty");
+            b["relation"] = json!(relation);
+            b["consent_record"] = json!(record);
+            b
+        };
+        // A witness reports what she saw.
+        let (s, r) = send(
+            worker
+                .post(app.url("/api/v1/reports"))
+                .json(&with("witness", "")),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        assert_eq!(r["relation"], "witness");
+        assert!(r["consent_record"].is_null());
+        // Only a union representative reports on a member's behalf, and only with her consent recorded.
+        let (s, p) = send(
+            worker
+                .post(app.url("/api/v1/reports"))
+                .json(&with("representative", "Written consent, 12 March")),
+        )
+        .await;
+        assert_eq!(s, 422, "{p}");
+        assert_eq!(p["errors"][0]["field"], "relation");
+        let (s, p) = send(
+            union
+                .post(app.url("/api/v1/reports"))
+                .json(&with("representative", "")),
+        )
+        .await;
+        assert_eq!(s, 422, "{p}");
+        assert_eq!(p["errors"][0]["field"], "consent_record");
+        let (s, p) = send(
+            union
+                .post(app.url("/api/v1/reports"))
+                .json(&with("cousin", "")),
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(p["errors"][0]["field"], "relation");
+        let record = "Written consent of 12 March, kept by the union committee";
+        let (s, r) = send(
+            union
+                .post(app.url("/api/v1/reports"))
+                .json(&with("representative", record)),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        let id = r["id"].as_str().expect("id").to_owned();
+        let (_, seen) = get_json(&investigator, app.url(&format!("/api/v1/reports/{id}"))).await;
+        assert_eq!(seen["relation"], "representative");
+        assert_eq!(seen["consent_record"], record);
+        // Not anonymously: the representative answers for the consent.
+        let mut anon = anonymous_body(&app.demo_facility().await, "");
+        anon["relation"] = json!("representative");
+        anon["consent_record"] = json!(record);
+        let (s, p) = send(
+            app.client()
+                .post(app.url("/api/v1/reports/anonymous"))
+                .json(&anon),
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(p["errors"][0]["field"], "relation");
+        // The form offers it to union representatives only.
+        let form = |c: &reqwest::Client| {
+            let c = c.clone();
+            let url = app.url("/reports/new");
+            async move {
+                c.get(url)
+                    .header("accept-language", "en")
+                    .send()
+                    .await
+                    .expect("form")
+                    .text()
+                    .await
+                    .expect("text")
+            }
+        };
+        assert!(form(&union).await.contains("value=\"representative\""));
+        let w = form(&worker).await;
+        assert!(w.contains("value=\"witness\"") && !w.contains("value=\"representative\""));
+    }
+);

@@ -36,23 +36,36 @@ fn ids(queue: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Moves every open deadline into the past, as if a day had gone by, and lets the timers run.
-async fn time_passes(app: &TestApp) {
+/// Moves a report's open deadlines into the past, as if a day had gone by, and lets the timers
+/// run.
+async fn time_passes(app: &TestApp, report: &str) {
     let past = qorgau::platform::time::Ts::now().add_secs(-3600);
-    app.db
-        .execute(
-            "UPDATE report_duties SET due_at = $1 WHERE done_at IS NULL",
-            qorgau::args![past],
+    let report = uuid::Uuid::parse_str(report).expect("report id");
+    let duties = app
+        .db
+        .fetch_all(
+            "SELECT id FROM report_duties WHERE report_id = $1 AND done_at IS NULL",
+            qorgau::args![report],
         )
         .await
         .expect("duties");
+    for d in &duties {
+        let id: uuid::Uuid = d.get("id").expect("id");
+        app.db
+            .execute(
+                "UPDATE jobs SET due_at = $1 WHERE kind = 'report.duty.due' AND done_at IS NULL AND ref_id = $2",
+                qorgau::args![past, id.to_string()],
+            )
+            .await
+            .expect("jobs");
+    }
     app.db
         .execute(
-            "UPDATE jobs SET due_at = $1 WHERE kind = 'report.duty.due' AND done_at IS NULL",
-            qorgau::args![past],
+            "UPDATE report_duties SET due_at = $1 WHERE done_at IS NULL AND report_id = $2",
+            qorgau::args![past, report],
         )
         .await
-        .expect("jobs");
+        .expect("duties");
 }
 
 both!(
@@ -500,7 +513,7 @@ both!(
 
         // A day passes. Held duties (her consent) are not overdue; she gives it again, so the
         // others are, and the timers escalate them.
-        time_passes(&app).await;
+        time_passes(&app, &id).await;
         let (_, dash) = get_json(&regional, app.url("/api/v1/triage/overdue")).await;
         assert_eq!(dash, json!([]), "held by her withdrawal: {dash}");
         wait_for(10, "held duties audited", async || {
@@ -509,7 +522,7 @@ both!(
         // Nothing is escalated while held; the jobs ran once each.
         let pending: i64 = app
             .db
-            .fetch_one("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'report.duty.due' AND done_at IS NULL", qorgau::args![])
+            .fetch_one("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'report.duty.due' AND done_at IS NULL AND due_at < $1", qorgau::args![qorgau::platform::time::Ts::now()])
             .await
             .ok()?
             .get("n")
@@ -563,7 +576,7 @@ both!(
             body("named", &["physical.weapon"], 1, false, &[]),
         )
         .await;
-        time_passes(&app).await;
+        time_passes(&app, &later).await;
         wait_for(10, "escalated", async || {
             let (_, t) = get_json(
                 &investigator,

@@ -514,6 +514,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "triage",
         include_str!("../../migrations/sqlite/0011_triage.sql"),
     ),
+    (
+        12,
+        "relation",
+        include_str!("../../migrations/sqlite/0012_relation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -570,6 +575,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "triage",
         include_str!("../../migrations/postgres/0011_triage.sql"),
+    ),
+    (
+        12,
+        "relation",
+        include_str!("../../migrations/postgres/0012_relation.sql"),
     ),
 ];
 

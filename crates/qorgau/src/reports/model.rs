@@ -139,7 +139,40 @@ pub struct ReportInput {
     pub alarm_id: Option<Uuid>,
     /// Earlier reports this one follows up.
     pub related: Vec<Uuid>,
+    /// Who is reporting: `self` (default, it happened to her), `witness`, or `representative`
+    /// (a union representative on a member's behalf).
+    pub relation: String,
+    /// For a representative: how and when the member gave her consent (10 to 1000 characters).
+    pub consent_record: String,
 }
+
+/// Who files a report in relation to the incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// It happened to the reporter.
+    #[serde(rename = "self")]
+    Own,
+    Witness,
+    /// A union representative on a member's behalf, with her recorded consent.
+    Representative,
+}
+
+impl Relation {
+    pub const ALL: [Relation; 3] = [Relation::Own, Relation::Witness, Relation::Representative];
+    pub fn code(self) -> &'static str {
+        match self {
+            Relation::Own => "self",
+            Relation::Witness => "witness",
+            Relation::Representative => "representative",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Relation> {
+        Relation::ALL.into_iter().find(|r| r.code() == s)
+    }
+}
+
+pub const CONSENT_RECORD_MAX: usize = 1_000;
 
 /// A checked report, ready to store.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -158,6 +191,8 @@ pub struct CheckedReport {
     pub narrative: String,
     pub alarm_id: Option<Uuid>,
     pub related: Vec<Uuid>,
+    pub relation: Relation,
+    pub consent_record: String,
 }
 
 fn known(list: &[Term], id: &str) -> bool {
@@ -222,6 +257,24 @@ impl ReportInput {
         if related.len() > RELATED_MAX {
             c.fail("related", "err-invalid");
         }
+        let relation = match self.relation.trim() {
+            "" => Some(Relation::Own),
+            r => Relation::parse(r),
+        };
+        if relation.is_none() {
+            c.fail("relation", "err-choice");
+        }
+        // Her consent is what lets a representative speak for her: it is recorded, or nothing is.
+        let consent_record = if relation == Some(Relation::Representative) {
+            c.text(
+                "consent_record",
+                &self.consent_record,
+                10,
+                CONSENT_RECORD_MAX,
+            )
+        } else {
+            String::new()
+        };
         if !c.errors.is_empty() {
             return None;
         }
@@ -240,6 +293,8 @@ impl ReportInput {
             narrative,
             alarm_id: self.alarm_id,
             related,
+            relation: relation?,
+            consent_record,
         })
     }
 }
@@ -356,6 +411,10 @@ pub struct Report {
     pub narrative: String,
     pub alarm_id: Option<Uuid>,
     pub related: Vec<Uuid>,
+    /// Her own incident, a witness's report, or a representative's on a member's behalf.
+    pub relation: Relation,
+    /// How the member gave a representative her consent to report.
+    pub consent_record: Option<String>,
     #[schema(value_type = String)]
     pub created_at: Ts,
     /// Set while the reporter has withdrawn her consent to escalation (for an anonymous report,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::platform::access::{Action, Principal};
+use crate::platform::access::{Action, Principal, Role};
 use crate::platform::error::{AppError, AppResult, FieldError, translate_errors};
 use crate::platform::extract::{Form, LateJson, Query};
 use crate::platform::i18n::Tr;
@@ -21,7 +21,9 @@ use uuid::Uuid;
 use crate::reports::api;
 use crate::reports::calendar::{self, CalendarDayInput};
 use crate::reports::classify::DayKind;
-use crate::reports::model::{AccessEntry, Message, Mode, Report, ReportInput, TAXONOMY, WISHES};
+use crate::reports::model::{
+    AccessEntry, Message, Mode, Relation, Report, ReportInput, TAXONOMY, WISHES,
+};
 use crate::reports::service::{self, Reader};
 
 pub fn routes() -> Router<AppState> {
@@ -264,6 +266,8 @@ struct NewPage {
     errors: Vec<FieldError>,
     /// The anonymous form: no mode, a facility to choose, a passphrase, another address.
     anonymous: bool,
+    /// Self, witness, and for a union representative, on a member's behalf.
+    relations: Vec<Choice>,
     facilities: Vec<Choice>,
 }
 
@@ -332,6 +336,20 @@ fn new_view(ctx: &Ctx, input: ReportInput, errors: Vec<FieldError>) -> NewPage {
             .sick_leave_days
             .map(|d| d.to_string())
             .unwrap_or_default(),
+        relations: choices(
+            Relation::ALL
+                .iter()
+                .filter(|r| {
+                    **r != Relation::Representative
+                        || ctx.principal().is_some_and(|p| p.role == Role::UnionRep)
+                })
+                .map(|r| (r.code(), tr.t(&format!("rep-relation-{}", r.code())))),
+            &one(if input.relation.is_empty() {
+                "self"
+            } else {
+                &input.relation
+            }),
+        ),
         input,
         errors,
         anonymous: false,
@@ -461,6 +479,8 @@ fn form_input(pairs: &[(String, String)]) -> (ReportInput, Vec<FieldError>) {
             },
         },
         related: vec![],
+        relation: one("relation"),
+        consent_record: one("consent_record"),
     };
     (input, errors)
 }
@@ -502,6 +522,8 @@ async fn new_submit(
 pub struct ReportView {
     pub id: Uuid,
     pub mode: String,
+    pub relation: String,
+    pub consent_record: Option<String>,
     pub status: String,
     pub reporter: Option<String>,
     pub types: Vec<String>,
@@ -537,6 +559,8 @@ fn report_view(r: &Report, tr: Tr) -> ReportView {
     ReportView {
         id: r.id,
         mode: tr.t(&format!("rep-mode-{}", r.mode.code())),
+        relation: tr.t(&format!("rep-relation-{}", r.relation.code())),
+        consent_record: r.consent_record.clone(),
         status: tr.t(&format!("rep-status-{}", r.status.code())),
         reporter: r.reporter.as_ref().map(|x| x.username.clone()),
         types: r
@@ -722,6 +746,7 @@ async fn anonymous_view(
     let mut view = new_view(ctx, input, errors);
     view.page = PageCtx::new(ctx, "rep-anon-title");
     view.anonymous = true;
+    view.relations.retain(|c| c.value != "representative");
     let chosen = view
         .input
         .facility_id

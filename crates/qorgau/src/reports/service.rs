@@ -19,7 +19,7 @@ use crate::platform::validate::Check;
 use crate::reports::classify::{Classification, ShiftSpan, classify, instant_of};
 use crate::reports::model::{
     AccessEntry, AnonymousInput, AnonymousMessage, AnonymousView, CheckedReport, MESSAGE_MAX,
-    Message, MessageInput, Mode, Receipt, ReceiptLookup, Report, ReportInput, Reporter,
+    Message, MessageInput, Mode, Receipt, ReceiptLookup, Relation, Report, ReportInput, Reporter,
     SealedIdentity, UnsealInput, day_of, normalise_receipt,
 };
 use crate::reports::store;
@@ -97,6 +97,10 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
     let passphrase = c.text("passphrase", &input.passphrase, 0, 200);
     c.done()?;
     let (mut r, f, when) = prepare(st, &report, None).await?;
+    // A representative answers for the member's consent: not without a name.
+    if r.relation == Relation::Representative {
+        return Err(AppError::field("relation", "err-choice"));
+    }
     r.mode = Mode::Anonymous;
     let digits = {
         use rand::Rng;
@@ -118,7 +122,7 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
     };
     let (facility_id, department_id) = (f.id, report.department_id);
     let duties = crate::triage::service::NewDuties::for_report(
-        st,
+        &st.db,
         f.country(),
         &r.types,
         r.severity,
@@ -334,8 +338,18 @@ pub async fn demo_reports(
             narrative: narrative.into(),
             alarm_id: None,
             related: vec![],
+            relation: crate::reports::model::Relation::Own,
+            consent_record: String::new(),
         };
         let when = when_at(db, &f, r.occurred_local).await?;
+        let duties = crate::triage::service::NewDuties::for_report(
+            db,
+            f.country(),
+            &r.types,
+            r.severity,
+            r.injury,
+        )
+        .await?;
         let identity = Reporter {
             user_id,
             username: worker.to_owned(),
@@ -358,6 +372,7 @@ pub async fn demo_reports(
             )
         };
         let id = Uuid::now_v7();
+        let now = Ts::now();
         let mut tx = db.begin().await?;
         store::insert_report(
             &mut tx,
@@ -372,12 +387,13 @@ pub async fn demo_reports(
                 facility_id: f.id,
                 department_id: p.department_id,
                 when: &when,
-                created_at: Ts::now(),
+                created_at: now,
                 receipt_hash: None,
                 passphrase_hash: None,
             },
         )
         .await?;
+        duties.write(&mut tx, id, now).await?;
         audit::append(&mut tx, &actor, Event::new("report.submit", "report", id)).await?;
         tx.commit().await?;
     }
@@ -439,6 +455,10 @@ pub async fn submit(
         None => own_facility(st, p).await?,
     };
     let (r, f, when) = prepare(st, input, own).await?;
+    // Only a union representative reports on a member's behalf.
+    if r.relation == Relation::Representative && p.role != crate::platform::access::Role::UnionRep {
+        return Err(AppError::field("relation", "err-choice"));
+    }
     let tag = owner_tag(st, p.user_id)?;
     let request_hash = {
         use sha2::Digest;
@@ -478,7 +498,7 @@ pub async fn submit(
     let (facility_id, department_id) = (f.id, input.department_id);
     let reporter = reporter.cloned();
     let duties = crate::triage::service::NewDuties::for_report(
-        st,
+        &st.db,
         f.country(),
         &r.types,
         r.severity,

@@ -8,7 +8,7 @@ use crate::platform::time::Ts;
 use crate::platform::validate::parse_date;
 use crate::reports::calendar::{CalendarDay, CheckedDay, merged};
 use crate::reports::classify::{Calendar, Classification, DayKind, DayType};
-use crate::reports::model::{CheckedReport, Message, Mode, Report, Reporter, Status};
+use crate::reports::model::{CheckedReport, Message, Mode, Relation, Report, Reporter, Status};
 use crate::reports::service::When;
 
 const LOCAL_DAYS: &str =
@@ -87,7 +87,7 @@ pub struct NewReport<'a> {
     pub passphrase_hash: Option<String>,
 }
 
-const INSERT_REPORT: &str = "INSERT INTO reports (id, mode, status, owner_tag, reporter_user_id, reporter_person_id, identity_sealed, dedupe_key, request_hash, facility_id, department_id, place, occurred_at, tz, occurred_local, shift, shift_start_date, weekend, day_type, types, perpetrator, severity, injury, sick_leave_days, psychological_harm, witnesses, wishes, narrative, alarm_id, related, created_at, receipt_hash, passphrase_hash) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) ON CONFLICT (dedupe_key) DO NOTHING";
+const INSERT_REPORT: &str = "INSERT INTO reports (id, mode, status, owner_tag, reporter_user_id, reporter_person_id, identity_sealed, dedupe_key, request_hash, facility_id, department_id, place, occurred_at, tz, occurred_local, shift, shift_start_date, weekend, day_type, types, perpetrator, severity, injury, sick_leave_days, psychological_harm, witnesses, wishes, narrative, alarm_id, related, created_at, receipt_hash, passphrase_hash, relation, consent_record) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34) ON CONFLICT (dedupe_key) DO NOTHING";
 const BY_ID: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.id = $1";
 const BY_DEDUPE: &str = "SELECT r.*, u.username AS reporter_username FROM reports r LEFT JOIN users u ON u.id = r.reporter_user_id WHERE r.dedupe_key = $1";
 const BY_RECEIPT: &str =
@@ -132,7 +132,9 @@ pub async fn insert_report(tx: &mut Tx, n: &NewReport<'_>) -> DbResult<bool> {
                 json(&n.r.related),
                 n.created_at,
                 n.receipt_hash,
-                n.passphrase_hash.clone()
+                n.passphrase_hash.clone(),
+                n.r.relation.code(),
+                (!n.r.consent_record.is_empty()).then(|| n.r.consent_record.clone())
             ],
         )
         .await?;
@@ -196,6 +198,8 @@ fn stored(r: &Row) -> DbResult<Stored> {
             narrative: r.get("narrative")?,
             alarm_id: r.get("alarm_id")?,
             related,
+            relation: Relation::parse(&r.get::<String>("relation")?).unwrap_or(Relation::Own),
+            consent_record: r.get("consent_record")?,
             created_at: r.ts("created_at")?,
             escalation_withdrawn_at: r.opt_ts("escalation_withdrawn_at")?,
         },

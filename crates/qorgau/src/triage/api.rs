@@ -211,7 +211,7 @@ pub async fn get_rules(
     if !matches!(country.as_str(), "KZ" | "KG") {
         return Err(AppError::NotFound);
     }
-    Ok(axum::Json(service::rules_for(&st, &country).await?))
+    Ok(axum::Json(service::rules_for(&st.db, &country).await?))
 }
 
 /// Replaces a country's rules (country administrators: `calendar.manage` and a country scope).

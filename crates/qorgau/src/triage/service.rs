@@ -438,8 +438,8 @@ pub async fn duty_done(
 }
 
 /// The mandatory-notification rules of a country: an administrator's list, else the defaults.
-pub async fn rules_for(st: &AppState, country: &str) -> AppResult<DutyRules> {
-    Ok(match store::stored_rules(&st.db, country).await? {
+pub async fn rules_for(db: &crate::platform::db::Db, country: &str) -> AppResult<DutyRules> {
+    Ok(match store::stored_rules(db, country).await? {
         Some(rules) => DutyRules {
             country: country.into(),
             defaults: false,
@@ -526,7 +526,7 @@ pub async fn put_rules(
     )
     .await?;
     tx.commit().await?;
-    rules_for(st, country).await
+    rules_for(&st.db, country).await
 }
 
 /// The duties a new report starts, computed before the write (the rules are read outside the
@@ -537,13 +537,13 @@ pub struct NewDuties {
 
 impl NewDuties {
     pub async fn for_report(
-        st: &AppState,
+        db: &crate::platform::db::Db,
         country: &str,
         types: &[String],
         severity: u8,
         injury: bool,
     ) -> AppResult<NewDuties> {
-        let all = rules_for(st, country).await?.rules;
+        let all = rules_for(db, country).await?.rules;
         let f = Facts {
             types,
             severity,
