@@ -92,6 +92,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::reports::escrow_api::Doc::openapi());
     doc.merge(crate::reports::retaliation_api::Doc::openapi());
     doc.merge(crate::reports::consent::Doc::openapi());
+    doc.merge(crate::reports::attachments::Doc::openapi());
     doc.merge(crate::triage::api::Doc::openapi());
     doc.merge(crate::auditlog::api::Doc::openapi());
     doc.merge(crate::platform::ops::Doc::openapi());

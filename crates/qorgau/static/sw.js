@@ -3,8 +3,8 @@
  * It holds presses of the panic button that have not reached the server (IndexedDB, see
  * alarm-outbox.js) and delivers them: when the page asks, when the browser's background sync
  * fires (it retries with its own back-off, even after the page is closed), when the worker starts,
- * and now and then while the site is in use. It also keeps the button page and its files, so that
- * the installed app opens without a network. It caches nothing else.
+ * and now and then while the site is in use. It also keeps the button page, the two report forms
+ * and their files, so that the installed app opens without a network. It caches nothing else.
  *
  * Web Push: alarms and escalation steps arrive as `push` events (the server encrypts them for
  * this browser, RFC 8291) and are shown as notifications; a tap opens the alarm.
@@ -12,9 +12,12 @@
 /* global QorgauOutbox */
 importScripts('/static/alarm-outbox.js');
 
-var CACHE = 'qorgau-alarm-v1';
+var CACHE = 'qorgau-alarm-v2';
 var PAGE = '/alarm';
+// The report forms open offline too; what she types stays on her device (report-draft.js).
+var FORMS = ['/reports/new', '/report-anonymously'];
 var FILES = [
+  '/static/report-draft.js',
   '/static/app.css',
   '/static/alarm.css',
   '/static/alarm.js',
@@ -39,7 +42,7 @@ function flush() {
 self.addEventListener('install', function (e) {
   e.waitUntil(
     caches.open(CACHE).then(function (c) {
-      return Promise.all([PAGE].concat(FILES).map(function (u) {
+      return Promise.all([PAGE].concat(FORMS, FILES).map(function (u) {
         return fetch(u, { credentials: 'same-origin', cache: 'no-cache' }).then(function (r) {
           if (r.ok && !r.redirected) return c.put(u, r);
         }).catch(function () {});
@@ -90,11 +93,12 @@ self.addEventListener('fetch', function (e) {
   }
   if (Date.now() - lastFlush > 10000) e.waitUntil(flush());
   if (req.method !== 'GET') return;
-  var key = url.pathname === PAGE ? PAGE : (FILES.indexOf(url.pathname) >= 0 ? url.pathname : null);
+  var page = url.pathname === PAGE || FORMS.indexOf(url.pathname) >= 0;
+  var key = page || FILES.indexOf(url.pathname) >= 0 ? url.pathname : null;
   if (!key) return;
   // The network first (the page shows the person's current place), the kept copy when offline.
   e.respondWith(fetch(req).then(function (r) {
-    if (r.ok && !r.redirected && r.type === 'basic' && (key !== PAGE || url.search === '')) {
+    if (r.ok && !r.redirected && r.type === 'basic' && (!page || url.search === '')) {
       var copy = r.clone();
       caches.open(CACHE).then(function (c) { return c.put(key, copy); });
     }

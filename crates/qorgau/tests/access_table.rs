@@ -198,6 +198,7 @@ both!(openapi_routes_are_all_in_the_table, |app| {
         "/api/v1/reports/anonymous/lookup",
         "/api/v1/reports/anonymous/messages",
         "/api/v1/reports/anonymous/consent",
+        "/api/v1/reports/anonymous/attachments",
         "/api/v1/reports/anonymous/escrow",
         "/api/v1/reports/anonymous/escrow/prompts",
         "/api/v1/reports/anonymous/escrow/answer",

@@ -293,7 +293,7 @@ both!(bad_input_names_each_field_in_the_callers_language, |app| {
 
 both!(oversized_bodies_get_413_as_a_problem, |app| {
     let c = app.login("system_admin").await;
-    let big = "x".repeat(3 * 1024 * 1024);
+    let big = "x".repeat(2 * 1024 * 1024 + 64 * 1024);
     let r = c
         .post(app.url("/api/v1/facilities"))
         .header("content-type", "application/json")

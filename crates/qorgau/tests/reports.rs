@@ -513,7 +513,7 @@ both!(bad_reports_are_refused_naming_each_field, |app| {
         .expect("post");
     assert_eq!(r.status(), 422);
     // Over the request limit: 413 as problem+json.
-    let b = report_body("named", &"x".repeat(3 * 1024 * 1024));
+    let b = report_body("named", &"x".repeat(2 * 1024 * 1024 + 64 * 1024));
     let r = worker
         .post(app.url("/api/v1/reports"))
         .json(&b)
@@ -1258,7 +1258,9 @@ both!(an_oversized_report_form_gets_a_readable_413_page, |app| {
     let worker = app.login("worker").await;
     // A browser form post over the request limit: the reporter gets a page in her language
     // saying the request was too large, not a bare error.
-    let narrative = "x".repeat(3 * 1024 * 1024);
+    // Just over the 2 MiB limit: the server answers before reading the rest, and a body far larger
+    // would still be in flight when it closes the connection.
+    let narrative = "x".repeat(2 * 1024 * 1024 + 64 * 1024);
     for (lang, title) in [
         ("en", "The request is too large"),
         ("ru", "Запрос слишком большой"),
@@ -1524,3 +1526,60 @@ both!(
         assert!(w.contains("value=\"witness\"") && !w.contains("value=\"representative\""));
     }
 );
+
+both!(the_report_form_sent_twice_makes_one_report, |app| {
+    let worker = app.login("worker").await;
+    let page = worker
+        .get(app.url("/reports/new"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("text");
+    let key = page
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the form carries its key")
+        .to_owned();
+    assert!(page.contains("data-draft=\"report-new\"") && page.contains("data-draft-key=\""));
+    let fields = [
+        ("idempotency_key", key.as_str()),
+        ("types", "psychological.threat"),
+        ("perpetrator", "patient"),
+        ("occurred_local", "2026-03-21T03:00"),
+        (
+            "narrative",
+            "Threatened at the desk; the connection dropped as I sent it",
+        ),
+    ];
+    let send_form = || async {
+        let r = worker
+            .post(app.url("/reports/new"))
+            .form(&fields)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 303);
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    };
+    let first = send_form().await;
+    let again = send_form().await;
+    assert_eq!(first, again, "the retry found the first report");
+    let (_, mine) = get_json(&worker, app.url("/api/v1/me/reports")).await;
+    let same = mine
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|r| {
+            r["narrative"]
+                .as_str()
+                .is_some_and(|n| n.contains("connection dropped"))
+        })
+        .count();
+    assert_eq!(same, 1);
+});

@@ -19,6 +19,7 @@ assets! {
     "alarm-outbox.js" => "text/javascript; charset=utf-8",
     "console.js" => "text/javascript; charset=utf-8",
     "notify-push.js" => "text/javascript; charset=utf-8",
+    "report-draft.js" => "text/javascript; charset=utf-8",
     "sw.js" => "text/javascript; charset=utf-8",
     "alarm-icon.svg" => "image/svg+xml",
     "alarm-icon-maskable.svg" => "image/svg+xml",

@@ -519,6 +519,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "relation",
         include_str!("../../migrations/sqlite/0012_relation.sql"),
     ),
+    (
+        13,
+        "attachments",
+        include_str!("../../migrations/sqlite/0013_attachments.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -580,6 +585,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "relation",
         include_str!("../../migrations/postgres/0012_relation.sql"),
+    ),
+    (
+        13,
+        "attachments",
+        include_str!("../../migrations/postgres/0013_attachments.sql"),
     ),
 ];
 

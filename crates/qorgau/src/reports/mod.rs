@@ -2,6 +2,7 @@
 //! calendars an administrator keeps up to date.
 
 pub mod api;
+pub mod attachments;
 pub mod calendar;
 pub mod classify;
 pub mod consent;
@@ -14,6 +15,7 @@ pub mod protect_pages;
 pub mod retaliation;
 pub mod retaliation_api;
 pub mod retaliation_store;
+pub mod scrub;
 pub mod service;
 pub mod store;
 
@@ -29,4 +31,5 @@ pub fn routes() -> Router<AppState> {
         .merge(retaliation_api::routes())
         .merge(protect_pages::routes())
         .merge(consent::routes())
+        .merge(attachments::routes())
 }

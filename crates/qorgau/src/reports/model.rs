@@ -478,6 +478,8 @@ pub struct AnonymousView {
     pub access_log: Vec<AccessEntry>,
     /// Received, then every status change (handling: `triage`).
     pub timeline: Vec<crate::triage::model::TimelineEntry>,
+    /// Files she added (their metadata removed).
+    pub attachments: Vec<crate::reports::attachments::Attachment>,
 }
 
 /// One staff read or action on a report, as the reporter sees it.

@@ -268,6 +268,13 @@ struct NewPage {
     anonymous: bool,
     /// Self, witness, and for a union representative, on a member's behalf.
     relations: Vec<Choice>,
+    /// The key her autosaved draft is encrypted with on her device (`static/report-draft.js`);
+    /// empty on the anonymous form, whose draft lives in the tab only.
+    draft_key: String,
+    /// Whether a saved draft may fill the form (a fresh form, not the server's answer).
+    draft_restore: bool,
+    /// This form's Idempotency-Key, sent back with it.
+    form_key: String,
     facilities: Vec<Choice>,
 }
 
@@ -350,11 +357,24 @@ fn new_view(ctx: &Ctx, input: ReportInput, errors: Vec<FieldError>) -> NewPage {
                 &input.relation
             }),
         ),
+        draft_restore: errors.is_empty() && input.alarm_id.is_none(),
+        form_key: Uuid::new_v4().to_string(),
+        draft_key: String::new(),
         input,
         errors,
         anonymous: false,
         facilities: vec![],
     }
+}
+
+/// The key of her drafts on her devices: derived from her owner tag (an HMAC of the account
+/// under a key in the data directory), so nobody else can compute it, and never stored.
+fn draft_key(st: &AppState, p: &Principal) -> AppResult<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let tag = service::owner_tag(st, p.user_id)?;
+    let key = sha2::Sha256::digest(format!("qorgau-draft-v1:{tag}").as_bytes());
+    Ok(base64::engine::general_purpose::STANDARD.encode(key))
 }
 
 #[derive(Deserialize, Default)]
@@ -375,7 +395,9 @@ async fn new_page(
         "" => ReportInput::default(),
         id => alarm_draft(&st, &ctx, &p, id).await?,
     };
-    Ok(render(&new_view(&ctx, input, vec![])))
+    let mut view = new_view(&ctx, input, vec![]);
+    view.draft_key = draft_key(&st, &p)?;
+    Ok(render(&view))
 }
 
 /// The alarm, as its presser (or a responder in scope) may see it; 404 otherwise.
@@ -498,8 +520,14 @@ async fn new_submit(
     {
         errors.push(FieldError::new("alarm_id", "err-choice"));
     }
+    // The form carries its own key: sending it again on a bad network finds the first report.
+    let key = pairs
+        .iter()
+        .find(|(n, _)| n == "idempotency_key")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|k| !k.is_empty() && k.len() <= 100);
     let r = if errors.is_empty() {
-        service::submit(&st, &p, &input, None).await
+        service::submit(&st, &p, &input, key.as_deref()).await
     } else {
         Err(AppError::Validation(errors))
     };
@@ -509,9 +537,14 @@ async fn new_submit(
         }
         Err(AppError::Validation(mut errors)) => {
             translate_errors(ctx.tr, &mut errors);
+            let mut view = new_view(&ctx, input, errors);
+            view.draft_key = draft_key(&st, &p)?;
+            if let Some(k) = key {
+                view.form_key = k;
+            }
             Ok(crate::platform::web::render_status(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &new_view(&ctx, input, errors),
+                &view,
             ))
         }
         Err(e) => Err(e),
@@ -640,8 +673,8 @@ fn log_rows(log: Vec<AccessEntry>, tz: &str, tr: Tr) -> Vec<LogRow> {
 
 #[derive(Template)]
 #[template(path = "reports/show.html")]
-struct ShowPage {
-    page: PageCtx,
+pub(crate) struct ShowPage {
+    pub(crate) page: PageCtx,
     r: ReportView,
     owner: bool,
     sealed: bool,
@@ -654,6 +687,28 @@ struct ShowPage {
     consent_action: String,
     /// Status and when, for her; empty for a handler (who has the triage page).
     timeline: Vec<(String, String)>,
+    /// Name, size, and a link when the reader may download (not with a receipt: the file is hers).
+    attachments: Vec<(String, String, Option<String>)>,
+    /// Where her upload form posts (with the same hidden fields).
+    attach_action: String,
+    /// Just filed: her autosaved draft on this device can go.
+    clear_draft: bool,
+}
+
+fn attachment_rows(
+    list: Vec<crate::reports::attachments::Attachment>,
+    report: Uuid,
+    links: bool,
+) -> Vec<(String, String, Option<String>)> {
+    list.into_iter()
+        .map(|a| {
+            (
+                a.name,
+                format!("{} KiB", (a.size + 1023) / 1024),
+                links.then(|| format!("/api/v1/reports/{report}/attachments/{}", a.id)),
+            )
+        })
+        .collect()
 }
 
 fn timeline_rows(
@@ -712,8 +767,11 @@ async fn report_page(
     };
     let tr = ctx.tr;
     let mut page = PageCtx::new(&ctx, "rep-show-title");
-    if q.done == "filed" {
-        page = page.with_flash("rep-done-filed");
+    if matches!(
+        q.done.as_str(),
+        "filed" | "attached" | "attach-type" | "attach-damaged" | "attach-limit" | "attach-none"
+    ) {
+        page = page.with_flash(&format!("rep-done-{}", q.done));
     }
     let messages = crate::reports::store::messages(&st.db, id).await?;
     let timeline = if owner {
@@ -721,8 +779,12 @@ async fn report_page(
     } else {
         vec![]
     };
+    let files = crate::reports::attachments::attachments(&st.db, id).await?;
     Ok(render(&ShowPage {
         timeline: timeline_rows(timeline, &tz, tr),
+        attachments: attachment_rows(files, id, true),
+        attach_action: format!("/reports/{id}/attachments"),
+        clear_draft: owner && q.done == "filed",
         page,
         sealed: s.report.mode == Mode::Confidential,
         r: report_view(&s.report, tr),
@@ -862,7 +924,7 @@ async fn lookup_submit(
 }
 
 /// Her anonymous report as she sees it; the message form carries her receipt back.
-fn anonymous_show(
+pub(crate) fn anonymous_show(
     ctx: &Ctx,
     v: crate::reports::model::AnonymousView,
     q: &crate::reports::model::ReceiptLookup,
@@ -882,6 +944,9 @@ fn anonymous_show(
             ("passphrase", q.passphrase.clone()),
         ],
         consent_action: "/report-anonymously/consent".into(),
+        attachments: attachment_rows(v.attachments, v.report.id, false),
+        attach_action: "/report-anonymously/attachments".into(),
+        clear_draft: false,
         timeline: timeline_rows(v.timeline, &tz, tr),
     }
 }

@@ -220,6 +220,7 @@ pub async fn anonymous_view(st: &AppState, report: Report) -> AppResult<Anonymou
         messages: store::messages(&st.db, report.id).await?,
         access_log: staff_entries(st, report.id, None).await?,
         timeline: crate::triage::service::timeline(st, &report).await?,
+        attachments: crate::reports::attachments::attachments(&st.db, report.id).await?,
         report,
     })
 }
