@@ -757,3 +757,71 @@ both!(two_nodes_deliver_each_webhook_event_once, |app| {
     assert_eq!(ids, alarms, "each alarm delivered exactly once");
     node.abort();
 });
+
+/// Without the operator's allow list, webhooks reach public addresses only: an address in the
+/// URL is refused when the webhook is registered, and a name that resolves to a private or
+/// loopback address is refused when it is delivered (logged, nothing sent). Delivery does not
+/// depend on the database, so SQLite is enough here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_do_not_reach_private_addresses_unless_allowed() {
+    let app = TestApp::start_with(common::Backend::Sqlite, |cfg| cfg.webhook_allow.clear()).await;
+    let (base, got) = fake_server(|_, _| 204).await;
+    let port = base.rsplit(':').next().expect("port").to_owned();
+    let facility = app.demo_facility().await;
+    let admin = app.login("facility_admin").await;
+    for url in [
+        format!("{base}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[::1]:5432/".to_owned(),
+        "http://10.0.0.5/sms".to_owned(),
+    ] {
+        let r = admin
+            .post(app.url("/api/v1/webhooks"))
+            .header("accept-language", "en")
+            .json(&json!({"facility_id": facility, "url": url, "events": ["alarm.raised"]}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(r.status(), 422, "{url}");
+        let p: Value = r.json().await.expect("problem");
+        assert_eq!(p["errors"][0]["field"], "url", "{url}");
+        assert!(
+            p["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("private or local network")),
+            "{p}"
+        );
+    }
+    // A name is accepted, and refused when it resolves to loopback.
+    let r = admin
+        .post(app.url("/api/v1/webhooks"))
+        .json(&json!({"facility_id": facility, "url": format!("http://localhost:{port}/hook"), "events": ["alarm.raised"]}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    let hook: Value = r.json().await.expect("json");
+    let hook_id = hook["id"].as_str().expect("id").to_owned();
+    raise(&app).await;
+    let error = wait_for(30, "a refused attempt", async || {
+        hurry(&app).await;
+        let log: Value = admin
+            .get(app.url(&format!("/api/v1/webhooks/{hook_id}/attempts")))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        log.as_array()?
+            .first()
+            .and_then(|a| a["error"].as_str())
+            .map(str::to_owned)
+    })
+    .await;
+    assert!(error.contains("not a public address"), "{error}");
+    assert!(
+        got.lock().expect("lock").is_empty(),
+        "nothing reached the server"
+    );
+}

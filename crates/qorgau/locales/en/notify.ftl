@@ -6,6 +6,7 @@ notify-target-regional-duty-officer = Regional duty officer
 notify-err-step-count = Set from 1 to 6 steps.
 notify-err-step-secs = Enter a number of seconds from 1 to 3600.
 notify-err-webhook-place = Choose a facility or a region.
+notify-err-webhook-private = This address is inside a private or local network. Ask the system administrator to allow that network (QORGAU_WEBHOOK_ALLOW).
 notify-push-raised = Alarm
 notify-push-escalated = Alarm not acknowledged
 notify-policy-title = Escalation steps

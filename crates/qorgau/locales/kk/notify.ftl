@@ -6,6 +6,7 @@ notify-target-regional-duty-officer = Өңірлік басқарманың ке
 notify-err-step-count = 1-ден 6-ға дейін қадам белгілеңіз.
 notify-err-step-secs = 1-ден 3600-ге дейінгі секунд санын енгізіңіз.
 notify-err-webhook-place = Мекемені немесе өңірді таңдаңыз.
+notify-err-webhook-private = Бұл мекенжай жабық немесе жергілікті желіде. Жүйе әкімшісінен осы желіге рұқсат беруін сұраңыз (QORGAU_WEBHOOK_ALLOW).
 notify-push-raised = Дабыл
 notify-push-escalated = Дабыл қабылданбады
 notify-policy-title = Жоғарыға хабарлау қадамдары

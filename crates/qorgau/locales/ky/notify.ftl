@@ -6,6 +6,7 @@ notify-target-regional-duty-officer = Аймактык башкармалыкт�
 notify-err-step-count = 1ден 6га чейин кадам коюңуз.
 notify-err-step-secs = 1ден 3600гө чейинки секунд санын жазыңыз.
 notify-err-webhook-place = Мекемени же аймакты тандаңыз.
+notify-err-webhook-private = Бул дарек жабык же жергиликтүү тармакта. Система администраторунан ошол тармакка уруксат берүүнү сураңыз (QORGAU_WEBHOOK_ALLOW).
 notify-push-raised = Коркунуч белгиси
 notify-push-escalated = Коркунуч белгиси кабыл алынган жок
 notify-policy-title = Жогору кабарлоо кадамдары

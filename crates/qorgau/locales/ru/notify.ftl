@@ -6,6 +6,7 @@ notify-target-regional-duty-officer = Дежурный региональног�
 notify-err-step-count = Задайте от 1 до 6 шагов.
 notify-err-step-secs = Укажите число секунд от 1 до 3600.
 notify-err-webhook-place = Выберите учреждение или регион.
+notify-err-webhook-private = Этот адрес находится в закрытой или локальной сети. Попросите системного администратора разрешить эту сеть (QORGAU_WEBHOOK_ALLOW).
 notify-push-raised = Тревога
 notify-push-escalated = Тревога не подтверждена
 notify-policy-title = Шаги эскалации

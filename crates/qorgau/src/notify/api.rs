@@ -366,6 +366,12 @@ pub async fn add_webhook(
         .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
     if !ok_url || url.len() > 2000 {
         errors.push(FieldError::new("url", "err-invalid"));
+    } else if crate::notify::ssrf::Allow::parse(&st.cfg.webhook_allow)
+        .unwrap_or_default()
+        .check_url(url)
+        .is_err()
+    {
+        errors.push(FieldError::new("url", "notify-err-webhook-private"));
     }
     let mut events: Vec<String> = input.events.iter().map(|e| e.trim().to_owned()).collect();
     events.sort();

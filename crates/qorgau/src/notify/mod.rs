@@ -7,6 +7,7 @@ pub mod model;
 pub mod pages;
 pub mod push;
 pub mod service;
+pub mod ssrf;
 pub mod store;
 
 use axum::Router;

@@ -186,18 +186,30 @@ fn push_message(tr: Tr, n: &Notice) -> serde_json::Value {
     })
 }
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::builder()
-            .timeout(SEND_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Qorgau")
-            .build()
-            .unwrap_or_default()
-    })
+/// The client for webhooks and push, reaching only public addresses and the operator's
+/// listed networks; one per allow list (tests run servers with different lists in one process).
+fn client(st: &AppState) -> (reqwest::Client, crate::notify::ssrf::Allow) {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CLIENTS: Mutex<Option<HashMap<Vec<String>, reqwest::Client>>> = Mutex::new(None);
+    let allow = crate::notify::ssrf::Allow::parse(&st.cfg.webhook_allow).unwrap_or_default();
+    let mut map = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    let c = map
+        .get_or_insert_with(HashMap::new)
+        .entry(st.cfg.webhook_allow.clone())
+        .or_insert_with(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            crate::notify::ssrf::client(
+                &allow,
+                reqwest::Client::builder()
+                    .timeout(SEND_TIMEOUT)
+                    .connect_timeout(Duration::from_secs(5))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent("Qorgau"),
+            )
+        })
+        .clone();
+    (c, allow)
 }
 
 /// Sends a leased delivery, then records the outcome in a new transaction.
@@ -239,24 +251,32 @@ async fn deliver_webhook(st: &AppState, job: &Job) -> AppResult<()> {
     let at = Ts::now();
     let started = Instant::now();
     let sig = signature(&secret, at.micros() / 1_000_000, body.as_bytes());
-    let res = client()
-        .post(&hook.url)
-        .header("Content-Type", "application/json")
-        .header("Qorgau-Signature", sig)
-        .header("Qorgau-Event", &event)
-        .header("Qorgau-Delivery", delivery_id.to_string())
-        .body(body.clone())
-        .send()
-        .await;
-    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let (status, error) = match &res {
-        Ok(r) if r.status().is_success() => (Some(i64::from(r.status().as_u16())), String::new()),
-        Ok(r) => (
-            Some(i64::from(r.status().as_u16())),
-            format!("HTTP {}", r.status().as_u16()),
-        ),
-        Err(e) => (None, error_text(e)),
+    let (http, allow) = client(&st);
+    let (status, error) = match allow.check_url(&hook.url) {
+        Err(why) => (None, why),
+        Ok(()) => {
+            let res = http
+                .post(&hook.url)
+                .header("Content-Type", "application/json")
+                .header("Qorgau-Signature", sig)
+                .header("Qorgau-Event", &event)
+                .header("Qorgau-Delivery", delivery_id.to_string())
+                .body(body.clone())
+                .send()
+                .await;
+            match &res {
+                Ok(r) if r.status().is_success() => {
+                    (Some(i64::from(r.status().as_u16())), String::new())
+                }
+                Ok(r) => (
+                    Some(i64::from(r.status().as_u16())),
+                    format!("HTTP {}", r.status().as_u16()),
+                ),
+                Err(e) => (None, error_text(e)),
+            }
+        }
     };
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     metrics::counter!("qorgau_webhook_attempts_total", "ok" => if error.is_empty() { "true" } else { "false" }).increment(1);
     let mut tx = st.db.begin().await?;
     store::log_attempt(
@@ -301,9 +321,17 @@ fn error_text(e: &reqwest::Error) -> String {
     } else {
         "request"
     };
+    // The causes say why (a refused address, a reset connection), not only "error sending".
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
     let detail = match e.url() {
-        Some(u) => e.to_string().replace(u.as_str(), ""),
-        None => e.to_string(),
+        Some(u) => text.replace(u.as_str(), ""),
+        None => text,
     };
     format!("{kind}: {}", detail.chars().take(300).collect::<String>())
 }
@@ -327,8 +355,9 @@ async fn deliver_push(st: &AppState, job: &Job) -> AppResult<()> {
         crate::notify::push::encrypt(&sub.p256dh, &sub.auth, message.as_bytes()),
         vapid.authorization(&sub.endpoint, Ts::now().micros() / 1_000_000),
     ) {
-        (Ok(body), Ok(auth)) => Some(
-            client()
+        (Ok(body), Ok(auth)) if client(st).1.check_url(&sub.endpoint).is_ok() => Some(
+            client(st)
+                .0
                 .post(&sub.endpoint)
                 .header("Authorization", auth)
                 .header("Content-Encoding", "aes128gcm")

@@ -54,6 +54,11 @@ pub struct Config {
         default_value = "zigbee2mqtt/+,shellies/+/input_event/+,+/events/rpc,qorgau/buttons/+"
     )]
     pub mqtt_topics: Vec<String>,
+    /// Networks (CIDR, comma-separated) that webhooks and push deliveries may reach besides the
+    /// public internet: an SMS gateway inside the hospital, say. Loopback, private, link-local
+    /// and other non-public addresses are refused unless listed (notify/ssrf.rs).
+    #[arg(long, env = "QORGAU_WEBHOOK_ALLOW", value_delimiter = ',')]
+    pub webhook_allow: Vec<String>,
 }
 
 impl Config {

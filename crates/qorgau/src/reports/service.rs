@@ -20,7 +20,7 @@ use crate::reports::classify::{Classification, ShiftSpan, classify, instant_of};
 use crate::reports::model::{
     AccessEntry, AnonymousInput, AnonymousMessage, AnonymousView, CheckedReport, MESSAGE_MAX,
     Message, MessageInput, Mode, Receipt, ReceiptLookup, Relation, Report, ReportInput, Reporter,
-    SealedIdentity, UnsealInput, day_of, normalise_receipt,
+    SealedIdentity, UnsealInput, day_id, day_of, normalise_receipt,
 };
 use crate::reports::store;
 
@@ -133,8 +133,8 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
     st.batch
         .write(move |tx| {
             Box::pin(async move {
-                let id = Uuid::new_v4();
                 let day = day_of(Ts::now());
+                let id = day_id(day);
                 store::insert_report(
                     tx,
                     &store::NewReport {

@@ -84,6 +84,9 @@ pub fn config(data_dir: &Path, database_url: Option<String>) -> Config {
         "127.0.0.1:0".into(),
         "--data-dir".into(),
         data_dir.display().to_string(),
+        // The fake webhook and push servers of the tests listen on loopback.
+        "--webhook-allow".into(),
+        "127.0.0.0/8,::1".into(),
     ];
     if let Some(u) = database_url {
         args.push("--database-url".into());
