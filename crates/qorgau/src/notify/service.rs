@@ -251,7 +251,7 @@ async fn deliver_webhook(st: &AppState, job: &Job) -> AppResult<()> {
     let at = Ts::now();
     let started = Instant::now();
     let sig = signature(&secret, at.micros() / 1_000_000, body.as_bytes());
-    let (http, allow) = client(&st);
+    let (http, allow) = client(st);
     let (status, error) = match allow.check_url(&hook.url) {
         Err(why) => (None, why),
         Ok(()) => {
