@@ -700,10 +700,15 @@ both!(
             "kept to the day: {created}"
         );
         let id = rep["id"].as_str().expect("id").to_owned();
+        // The id holds the day and nothing finer: its high 48 bits are the day's start.
+        let uid = uuid::Uuid::parse_str(&id).expect("uuid");
+        assert_eq!(uid.get_version_num(), 8);
+        let day: jiff::Timestamp = created.parse().expect("created");
+        let ms = u64::try_from(day.as_millisecond()).expect("ms");
         assert_eq!(
-            uuid::Uuid::parse_str(&id).expect("uuid").get_version_num(),
-            4,
-            "no time in the id"
+            uid.as_bytes()[..6],
+            ms.to_be_bytes()[2..],
+            "only the day in the id"
         );
 
         // Nothing in any table holds the receipt, the address, the user agent or forwarded headers,

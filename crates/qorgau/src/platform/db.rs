@@ -63,7 +63,12 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { read: ReadPool, write: SqlitePool },
+    Sqlite {
+        read: ReadPool,
+        write: SqlitePool,
+        /// One connection that moves the WAL into the database file (`checkpoints`).
+        checkpoint: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -593,6 +598,30 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// Moves committed WAL frames into the database file twice a second without holding up the
+/// writer (PASSIVE: it copies what no reader still needs and never waits on a lock), and stops
+/// when the database is closed. The WAL restarts from its beginning once everything in it is
+/// copied, so it stays small.
+async fn checkpoints(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint");
+        }
+    }
+}
+
 /// SQLite counts every allocation it makes in process-wide statistics under one global mutex.
 /// With a connection per worker thread that mutex is contended on every row (a profile of the
 /// 300-person list showed a fifth of the server's time in futex waits and wake-ups under
@@ -647,18 +676,32 @@ impl Db {
             // A local file cannot drop a connection the way a network can: skip the ping that
             // sqlx sends before handing out a pooled connection (a second round trip through the
             // driver's worker thread on every query).
+            // The writer never checkpoints: a commit that crossed the WAL's threshold would copy
+            // pages into the database file and flush it before answering, a stall of tens of
+            // milliseconds every thousand pages (the p99 of bench/issue5.sh). A connection of
+            // its own does it beside the writer instead.
             let write = SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(1)
+                .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
+                .await?;
+            let checkpoint = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(1)
                 .connect_with(base.clone())
                 .await?;
+            tokio::spawn(checkpoints(checkpoint.clone()));
             // Readers are bound by CPU, not by the disk (WAL, pages in memory): a few more than
             // the cores keep them busy. Each holds its own page cache and prepared statements,
             // so more would only add memory (bench/issue3.sh measures RSS after load). They are
             // opened on first use, after the write pool has created the file.
             let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
             let read = ReadPool::new(base.get_filename(), readers.clamp(4, 8))?;
-            Ok(Db::Sqlite { read, write })
+            Ok(Db::Sqlite {
+                read,
+                write,
+                checkpoint,
+            })
         } else {
             Err(DbError::Url(url.to_owned()))
         }
@@ -755,7 +798,7 @@ impl Db {
     /// Pool sizes for /metrics: (open connections, idle connections).
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite { read, write } => (
+            Db::Sqlite { read, write, .. } => (
                 read.idle() as u32 + write.size(),
                 read.idle() + write.num_idle(),
             ),
@@ -765,9 +808,15 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite {
+                read,
+                write,
+                checkpoint,
+            } => {
                 read.close();
                 write.close().await;
+                // Waits for a checkpoint under way: a copy of the files after close is whole.
+                checkpoint.close().await;
             }
             Db::Postgres(p) => p.close().await,
         }

@@ -135,15 +135,19 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
             Box::pin(async move {
                 let day = day_of(Ts::now());
                 let id = day_id(day);
+                // Unique per report (the escrow tells reporters apart by it) and, like the id,
+                // ordered by day: a random value here would scatter every insert across two more
+                // indexes. No account's tag (hex) can equal it.
+                let tag = format!("anonymous:{id}");
                 store::insert_report(
                     tx,
                     &store::NewReport {
                         id,
                         r: &r,
-                        owner_tag: &hash,
+                        owner_tag: &tag,
                         reporter: None,
                         identity_sealed: None,
-                        dedupe_key: &format!("anonymous:{}", Uuid::new_v4()),
+                        dedupe_key: &tag,
                         request_hash: "",
                         facility_id,
                         department_id,
