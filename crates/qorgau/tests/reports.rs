@@ -637,6 +637,46 @@ both!(the_report_pages_file_show_and_escape, |app| {
     let home = page(worker.clone(), "/".into()).await;
     assert!(home.contains("href=\"/reports\""));
 
+    // Handling: a note and a case title carrying the payload, on the triage, queue and case
+    // pages.
+    let (s, _) = send(
+        investigator
+            .post(app.url(&format!("/api/v1/reports/{id}/notes")))
+            .json(&json!({"body": PAYLOAD})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let triage = page(investigator.clone(), format!("/triage/{id}")).await;
+    escaped(&triage);
+    let queue = page(investigator.clone(), "/triage".into()).await;
+    assert!(!queue.contains("<script>alert") && !queue.contains("<img src=x"));
+    let (s, case) = send(
+        investigator
+            .post(app.url(&format!("/api/v1/reports/{id}/case")))
+            .json(&json!({"title": PAYLOAD})),
+    )
+    .await;
+    assert_eq!(s, 201, "{case}");
+    let case_page = page(
+        investigator.clone(),
+        format!("/cases/{}", case["id"].as_str().expect("case id")),
+    )
+    .await;
+    escaped(&case_page);
+    // A representative's record of the member's consent.
+    let union = app.login("union_rep").await;
+    let mut b = report_body("named", "On behalf of a member");
+    b["relation"] = json!("representative");
+    b["consent_record"] = json!(PAYLOAD);
+    let (s, r) = send(union.post(app.url("/api/v1/reports")).json(&b)).await;
+    assert_eq!(s, 201, "{r}");
+    let rep = page(
+        union.clone(),
+        format!("/reports/{}", r["id"].as_str().expect("id")),
+    )
+    .await;
+    escaped(&rep);
+
     let other = app.login("security_guard").await;
     let r = other
         .get(app.url(&format!("/reports/{id}")))
