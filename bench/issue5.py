@@ -58,7 +58,8 @@ def row(figure, value, peer, ratio, goal, met, others):
 
 
 def serve(data, password, database_url=None):
-    env = dict(os.environ, QORGAU_DEMO_PASSWORD=password)
+    # 500 clients from one address: the per-address limit on anonymous reports is off.
+    env = dict(os.environ, QORGAU_DEMO_PASSWORD=password, QORGAU_ANONYMOUS_PER_HOUR="0")
     env.pop("QORGAU_DATABASE_URL", None)
     argv = [QORGAU, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--demo"]
     if database_url:

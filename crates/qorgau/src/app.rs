@@ -226,6 +226,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
     // Made here, before any request: requests racing to create a key file on first use could
     // read it half written.
     crate::platform::keys::load_or_create(&cfg.data_dir, "escrow")?;
+    let per_hour = cfg.anonymous_per_hour;
     Ok(AppState::new(Inner {
         sealer,
         audit: crate::platform::audit::Recorder::start(db.clone()),
@@ -235,6 +236,7 @@ pub fn state(db: Db, cfg: Config) -> Result<AppState, StartError> {
         cfg,
         login_throttle: Throttle::new(10, Duration::from_secs(600)),
         receipt_throttle: Throttle::new(10, Duration::from_secs(600)),
+        anonymous_throttle: Throttle::new(per_hour, Duration::from_secs(3600)),
         sessions: Default::default(),
         metrics: install_metrics(),
         listeners: Default::default(),

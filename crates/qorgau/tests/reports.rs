@@ -1628,3 +1628,46 @@ both!(the_report_form_sent_twice_makes_one_report, |app| {
         .count();
     assert_eq!(same, 1);
 });
+
+/// Anonymous reports are held back per address (in memory only), not by anything that
+/// identifies the reporter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_reports_are_limited_per_address() {
+    let app =
+        common::TestApp::start_with(common::Backend::Sqlite, |cfg| cfg.anonymous_per_hour = 2)
+            .await;
+    let facility = app.demo_facility().await;
+    let anon = app.client();
+    // A refused body does not count.
+    let (s, _) = send(
+        anon.post(app.url("/api/v1/reports/anonymous"))
+            .json(&json!({"narrative": ""})),
+    )
+    .await;
+    assert_eq!(s, 422);
+    for i in 0..2 {
+        let (s, r) = send(
+            anon.post(app.url("/api/v1/reports/anonymous"))
+                .json(&anonymous_body(&facility, "")),
+        )
+        .await;
+        assert_eq!(s, 201, "report {i}: {r}");
+    }
+    // The third stored one is over the limit.
+    let r = anon
+        .post(app.url("/api/v1/reports/anonymous"))
+        .json(&anonymous_body(&facility, ""))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=3600).contains(&wait), "{wait}");
+    // Nothing about the address was written anywhere.
+    let dump = dump_text(&app).await;
+    assert!(!dump.contains("127.0.0.1"));
+}

@@ -59,6 +59,11 @@ pub struct Config {
     /// and other non-public addresses are refused unless listed (notify/ssrf.rs).
     #[arg(long, env = "QORGAU_WEBHOOK_ALLOW", value_delimiter = ',')]
     pub webhook_allow: Vec<String>,
+    /// Anonymous reports one client address may file per hour (0: no limit). Counted in memory
+    /// only; behind a reverse proxy every reporter shares the proxy's address, so this is then a
+    /// limit for everyone together: size it for the whole site.
+    #[arg(long, env = "QORGAU_ANONYMOUS_PER_HOUR", default_value_t = 30)]
+    pub anonymous_per_hour: usize,
 }
 
 impl Config {

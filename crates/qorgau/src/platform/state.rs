@@ -16,6 +16,8 @@ pub struct Inner {
     pub login_throttle: Throttle,
     /// Failed anonymous-report receipt lookups per client address, in memory only.
     pub receipt_throttle: Throttle,
+    /// Anonymous reports stored per client address in the last hour, in memory only.
+    pub anonymous_throttle: Throttle,
     /// Credentials resolved in the last moments (platform/auth/cache.rs).
     pub sessions: crate::platform::auth::cache::SessionCache,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,

@@ -95,15 +95,16 @@ pub async fn submit(
 /// here, because a stored answer would hold the receipt.
 #[utoipa::path(post, path = "/api/v1/reports/anonymous", tag = "reports", request_body = AnonymousInput,
     security(()),
-    responses((status = 201, body = Receipt), (status = 413, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody)))]
+    responses((status = 201, body = Receipt), (status = 413, body = crate::platform::error::ProblemBody), (status = 422, body = crate::platform::error::ProblemBody), (status = 429, body = crate::platform::error::ProblemBody)))]
 pub async fn submit_anonymous(
     State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     input: LateJson<AnonymousInput>,
 ) -> AppResult<(StatusCode, axum::Json<Receipt>)> {
     let input = input.0?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(service::submit_anonymous(&st, &input).await?),
+        axum::Json(service::submit_anonymous(&st, addr.ip(), &input).await?),
     ))
 }
 

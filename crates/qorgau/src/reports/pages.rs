@@ -851,6 +851,7 @@ struct ReceiptPage {
 async fn anonymous_submit(
     State(st): State<AppState>,
     ctx: Ctx,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (input, errors) = form_input(&pairs);
@@ -862,6 +863,7 @@ async fn anonymous_submit(
     let r = if errors.is_empty() {
         service::submit_anonymous(
             &st,
+            addr.ip(),
             &crate::reports::model::AnonymousInput {
                 report: input.clone(),
                 passphrase,

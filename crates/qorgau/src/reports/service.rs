@@ -90,7 +90,18 @@ fn receipt_hash(st: &AppState, digits: &str) -> AppResult<String> {
 /// Files an anonymous report: no account, no address, no user agent, the filing time kept to
 /// the day, an id that carries no time (v4), and no audit entry, whose timestamp would date
 /// it to the microsecond. Answers the receipt, shown this once.
-pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResult<Receipt> {
+pub async fn submit_anonymous(
+    st: &AppState,
+    addr: IpAddr,
+    input: &AnonymousInput,
+) -> AppResult<Receipt> {
+    // Abuse is held back by a count per address, in memory only (nothing that identifies her is
+    // written), and by the size limits.
+    if st.cfg.anonymous_per_hour > 0
+        && let Some(wait) = st.anonymous_throttle.blocked(&addr)
+    {
+        return Err(AppError::TooMany { retry_after: wait });
+    }
     let mut report = input.report.clone();
     report.mode = String::new();
     let mut c = Check::new();
@@ -163,6 +174,9 @@ pub async fn submit_anonymous(st: &AppState, input: &AnonymousInput) -> AppResul
             })
         })
         .await?;
+    if st.cfg.anonymous_per_hour > 0 {
+        st.anonymous_throttle.fail(addr);
+    }
     Ok(Receipt { receipt: digits })
 }
 
