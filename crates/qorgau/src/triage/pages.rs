@@ -130,7 +130,12 @@ async fn queue_page(
         .iter()
         .map(|i| Row {
             id: i.id,
-            occurred: i.occurred_local.replace('T', " "),
+            occurred: i
+                .occurred_local
+                .replace('T', " ")
+                .chars()
+                .take(16)
+                .collect(),
             facility: i.facility_name.clone(),
             types: i
                 .types
@@ -139,7 +144,7 @@ async fn queue_page(
                 .collect::<Vec<_>>()
                 .join(", "),
             severity: i.severity,
-            mode: tr.t(&format!("rep-mode-{}", i.mode.code())),
+            mode: tr.t(&format!("tri-mode-{}", i.mode.code())),
             status: status_name(i.status, tr),
             assignee: i.assignee.clone().unwrap_or_else(|| "—".into()),
             duties: match i.next_due {
@@ -185,7 +190,7 @@ async fn queue_page(
             .collect(),
         modes: ["named", "confidential", "anonymous"]
             .iter()
-            .map(|m| ((*m).to_owned(), tr.t(&format!("rep-mode-{m}"))))
+            .map(|m| ((*m).to_owned(), tr.t(&format!("tri-mode-{m}"))))
             .collect(),
         types: TAXONOMY
             .incident_types
