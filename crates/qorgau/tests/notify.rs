@@ -825,3 +825,146 @@ async fn webhooks_do_not_reach_private_addresses_unless_allowed() {
         "nothing reached the server"
     );
 }
+
+// Push goes to the guards on shift by the facility's roster, and to every guard when the roster
+// has nobody on shift: someone is always told.
+both!(push_goes_to_the_guards_on_shift_by_the_roster, |app| {
+    use qorgau::platform::db::Arg;
+    let (base, got) = fake_server(|_, _| 201).await;
+    let facility = uuid::Uuid::parse_str(&app.demo_facility().await).expect("facility");
+    let people = app
+        .db
+        .fetch_all(
+            "SELECT id FROM people WHERE facility_id = $1 ORDER BY id LIMIT 2",
+            vec![Arg::from(facility)],
+        )
+        .await
+        .expect("people");
+    let on: uuid::Uuid = people[0].get("id").expect("id");
+    let off: uuid::Uuid = people[1].get("id").expect("id");
+    app.db
+        .execute(
+            "DELETE FROM roster_entries WHERE person_id IN ($1, $2)",
+            vec![Arg::from(on), Arg::from(off)],
+        )
+        .await
+        .expect("clear roster");
+    let guard = app.account("security_guard");
+    app.db
+        .execute(
+            "UPDATE users SET person_id = $1 WHERE username = $2",
+            vec![Arg::from(on), Arg::from(guard.username.clone())],
+        )
+        .await
+        .expect("link guard");
+    // A second guard at the same post, off shift: a copy of the demo guard's account.
+    app.db
+        .execute(
+            "INSERT INTO users (id, username, password_hash, role, scope_kind, scope_id, person_id, totp_secret, totp_enrolled, created_at) SELECT $1, 'guard.two', password_hash, role, scope_kind, scope_id, $2, totp_secret, totp_enrolled, created_at FROM users WHERE username = $3",
+            vec![
+                Arg::from(uuid::Uuid::new_v4()),
+                Arg::from(off),
+                Arg::from(guard.username.clone()),
+            ],
+        )
+        .await
+        .expect("second guard");
+    // A 24-hour duty starting at midnight, on the days around today in any time zone.
+    let shift = uuid::Uuid::new_v4();
+    app.db
+        .execute(
+            "INSERT INTO shift_definitions (id, facility_id, code, starts, ends) VALUES ($1, $2, 'duty24', '00:00', '00:00')",
+            vec![Arg::from(shift), Arg::from(facility)],
+        )
+        .await
+        .expect("shift");
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    for d in [-1i64, 0, 1] {
+        let day = today
+            .checked_add(jiff::Span::new().days(d))
+            .expect("day")
+            .to_string();
+        app.db
+            .execute(
+                "INSERT INTO roster_entries (id, person_id, shift_id, day) VALUES ($1, $2, $3, $4)",
+                vec![
+                    Arg::from(uuid::Uuid::new_v4()),
+                    Arg::from(on),
+                    Arg::from(shift),
+                    Arg::from(day),
+                ],
+            )
+            .await
+            .expect("roster");
+    }
+    let first = app.login("security_guard").await;
+    subscribe(
+        &app,
+        &first,
+        &format!("{base}/push/on-shift"),
+        &Browser::new(),
+    )
+    .await;
+    let second = app.client();
+    let r = second
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "guard.two", "password": guard.password,
+            "totp": guard.totp.as_deref().map(common::current_totp).unwrap_or_default()}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 200);
+    subscribe(
+        &app,
+        &second,
+        &format!("{base}/push/off-shift"),
+        &Browser::new(),
+    )
+    .await;
+
+    raise(&app).await;
+    wait_for(15, "the push to the guard on shift", async || {
+        let v = got.lock().expect("lock").clone();
+        v.iter().any(|r| r.path == "/push/on-shift").then_some(())
+    })
+    .await;
+    // Both pushes would have been queued by the same fan-out job, in one transaction.
+    let off_sub = app
+        .db
+        .fetch_one(
+            "SELECT id FROM push_subscriptions WHERE endpoint LIKE '%/push/off-shift'",
+            vec![],
+        )
+        .await
+        .expect("subscription")
+        .get::<uuid::Uuid>("id")
+        .expect("id");
+    let queued = app
+        .db
+        .fetch_one(
+            "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'notify.push' AND ref_id = $1",
+            vec![Arg::from(off_sub.to_string())],
+        )
+        .await
+        .expect("count")
+        .get::<i64>("n")
+        .expect("n");
+    assert_eq!(queued, 0, "the guard off shift is not woken");
+
+    // Nobody on shift: every guard is told.
+    app.db
+        .execute(
+            "DELETE FROM roster_entries WHERE shift_id = $1",
+            vec![Arg::from(shift)],
+        )
+        .await
+        .expect("clear");
+    raise(&app).await;
+    wait_for(15, "the push to the guard off shift", async || {
+        let v = got.lock().expect("lock").clone();
+        v.iter().any(|r| r.path == "/push/off-shift").then_some(())
+    })
+    .await;
+});

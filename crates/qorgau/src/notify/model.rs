@@ -10,11 +10,13 @@ use crate::platform::error::FieldError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
-    /// The facility's administrators (role facility_admin, facility scope).
+    /// The facility's administrators (role facility_admin, facility scope); those on duty by the
+    /// roster when any is.
     FacilityDutyAdmin,
-    /// The heads of the alarm's department, or of every department when it has none.
+    /// The heads of the alarm's department, or of every department when it has none; those on
+    /// duty by the roster when any is.
     DepartmentHead,
-    /// The facility's security guards.
+    /// The facility's security guards; those on duty by the roster when any is.
     SecurityPost,
     /// Regional health officers (role regional_health) of the facility's region.
     RegionalDutyOfficer,
@@ -49,6 +51,26 @@ impl Target {
             Target::SecurityPost => "notify-target-security-post",
             Target::RegionalDutyOfficer => "notify-target-regional-duty-officer",
         }
+    }
+}
+
+/// Whom of `subs` to tell: those whose person is on duty now by the roster, or, when none of
+/// them is (no roster kept, nobody linked to the directory, a gap between shifts), all of them.
+/// Someone is always told; people off shift are not woken while a colleague is on it.
+pub fn on_duty_first<T>(
+    subs: Vec<T>,
+    person: impl Fn(&T) -> Option<Uuid>,
+    on_duty: &std::collections::HashSet<Uuid>,
+) -> Vec<T> {
+    if subs
+        .iter()
+        .any(|s| person(s).is_some_and(|p| on_duty.contains(&p)))
+    {
+        subs.into_iter()
+            .filter(|s| person(s).is_some_and(|p| on_duty.contains(&p)))
+            .collect()
+    } else {
+        subs
     }
 }
 
@@ -163,6 +185,21 @@ pub const MAX_ATTEMPTS: i64 = 12;
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn those_on_duty_are_told_else_everyone() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let subs = vec![(1, Some(a)), (2, Some(b)), (3, None), (4, Some(a))];
+        let on: std::collections::HashSet<Uuid> = [a].into();
+        let told = on_duty_first(subs.clone(), |s| s.1, &on);
+        assert_eq!(told.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 4]);
+        // Nobody on duty (or nobody linked to the roster): all of them.
+        let nobody = std::collections::HashSet::new();
+        assert_eq!(on_duty_first(subs.clone(), |s| s.1, &nobody), subs);
+        let other: std::collections::HashSet<Uuid> = [Uuid::from_u128(9)].into();
+        assert_eq!(on_duty_first(subs.clone(), |s| s.1, &other), subs);
+        assert!(on_duty_first(Vec::<(i32, Option<Uuid>)>::new(), |s| s.1, &on).is_empty());
+    }
 
     fn s(secs: i64, t: &str) -> StepInput {
         StepInput {

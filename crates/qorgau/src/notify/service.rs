@@ -131,6 +131,16 @@ async fn fan_out(db: &Db, tx: &mut Tx, n: &Notice) -> AppResult<()> {
             );
         }
     }
+    // Facility roles hear about their facility's alarms while on shift (the regional officer
+    // keeps no facility roster).
+    if target != Some(Target::RegionalDutyOfficer)
+        && let Some(f) = crate::directory::store::facility_by_id(db, n.facility_id).await?
+        && let Ok(zone) = jiff::tz::TimeZone::get(&f.tz)
+    {
+        let now = crate::reports::classify::local_of(jiff::Timestamp::now(), &zone);
+        let on_duty = store::on_duty(tx, n.facility_id, now).await?;
+        subs = on_duty_first(subs, |s| s.person_id, &on_duty);
+    }
     for s in subs {
         let tr = Tr::new(s.lang.as_deref().and_then(Lang::parse).unwrap_or(Lang::Ru));
         let message = push_message(tr, n);

@@ -62,6 +62,8 @@ pub struct Subscription {
     pub auth: String,
     /// The owner's language, for the text shown.
     pub lang: Option<String>,
+    /// The owner's person in the directory, whose roster says when she is on duty.
+    pub person_id: Option<Uuid>,
 }
 
 fn subscription(r: &Row) -> DbResult<Subscription> {
@@ -71,6 +73,7 @@ fn subscription(r: &Row) -> DbResult<Subscription> {
         p256dh: r.get("p256dh")?,
         auth: r.get("auth")?,
         lang: r.get("lang")?,
+        person_id: r.get("person_id")?,
     })
 }
 
@@ -115,8 +118,7 @@ pub async fn drop_subscription(db: &Db, id: Uuid) -> DbResult<()> {
         .map(|_| ())
 }
 
-const SUBSCRIPTION: &str =
-    "SELECT s.*, u.lang FROM push_subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1";
+const SUBSCRIPTION: &str = "SELECT s.*, u.lang, u.person_id FROM push_subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1";
 
 pub async fn subscription_by_id(db: &Db, id: Uuid) -> DbResult<Option<Subscription>> {
     db.fetch_optional(SUBSCRIPTION, args![id])
@@ -127,7 +129,7 @@ pub async fn subscription_by_id(db: &Db, id: Uuid) -> DbResult<Option<Subscripti
 }
 
 /// Subscriptions of active accounts with `role` whose scope is exactly (`kind`, `scope_id`).
-const BY_ROLE_SCOPE: &str = "SELECT s.*, u.lang FROM push_subscriptions s JOIN users u ON u.id = s.user_id WHERE u.disabled_at IS NULL AND u.role = $1 AND u.scope_kind = $2 AND u.scope_id = $3";
+const BY_ROLE_SCOPE: &str = "SELECT s.*, u.lang, u.person_id FROM push_subscriptions s JOIN users u ON u.id = s.user_id WHERE u.disabled_at IS NULL AND u.role = $1 AND u.scope_kind = $2 AND u.scope_id = $3";
 
 pub async fn subscriptions_of(
     tx: &mut Tx,
@@ -140,6 +142,40 @@ pub async fn subscriptions_of(
         .iter()
         .map(subscription)
         .collect()
+}
+
+const ROSTER_AROUND: &str = "SELECT r.person_id, r.day, s.code, s.starts, s.ends FROM roster_entries r JOIN shift_definitions s ON s.id = r.shift_id WHERE s.facility_id = $1 AND r.day IN ($2, $3)";
+
+/// The people of `facility` on duty at local time `now`, by its roster: a shift that began
+/// yesterday (a night shift) or today and has not ended.
+pub async fn on_duty(
+    tx: &mut Tx,
+    facility: Uuid,
+    now: jiff::civil::DateTime,
+) -> DbResult<std::collections::HashSet<Uuid>> {
+    let today = now.date();
+    let yesterday = today.yesterday().unwrap_or(today);
+    let rows = tx
+        .fetch_all(
+            ROSTER_AROUND,
+            args![facility, yesterday.to_string(), today.to_string()],
+        )
+        .await?;
+    let mut out = std::collections::HashSet::new();
+    for r in &rows {
+        let day: String = r.get("day")?;
+        let span = crate::reports::classify::ShiftSpan::parse(
+            &r.get::<String>("code")?,
+            &r.get::<String>("starts")?,
+            &r.get::<String>("ends")?,
+        );
+        if let (Ok(day), Some(span)) = (day.parse::<jiff::civil::Date>(), span)
+            && span.covers(day, now)
+        {
+            out.insert(r.get("person_id")?);
+        }
+    }
+    Ok(out)
 }
 
 // ------------------------------------------------------------------------------ webhooks

@@ -150,6 +150,12 @@ impl ShiftSpan {
         })
     }
 
+    /// Whether the occurrence of this shift that starts on local date `day` covers `at`: a
+    /// roster entry for `day` means its person is on duty at `at`.
+    pub fn covers(&self, day: Date, at: DateTime) -> bool {
+        self.started_for(at) == Some(day.to_datetime(self.starts))
+    }
+
     /// When the occurrence of this shift that covers `at` started, if one does. A shift whose end
     /// is not after its start runs across midnight (equal ends: a 24-hour duty).
     fn started_for(&self, at: DateTime) -> Option<DateTime> {
@@ -216,6 +222,28 @@ mod tests {
     use super::*;
     use crate::reports::calendar::compiled;
     use jiff::civil::{date, time};
+
+    #[test]
+    fn a_roster_entry_covers_its_own_occurrence_only() {
+        let night = ShiftSpan::parse("night", "22:00", "08:00").expect("night");
+        let day = ShiftSpan::parse("day", "08:00", "16:00").expect("day");
+        let duty = ShiftSpan::parse("duty", "09:00", "09:00").expect("24 h");
+        let d = date(2024, 3, 20);
+        let next = date(2024, 3, 21);
+        // The night that started on the 20th runs into the 21st.
+        assert!(night.covers(d, next.at(3, 0, 0, 0)));
+        assert!(night.covers(d, d.at(23, 0, 0, 0)));
+        assert!(!night.covers(next, next.at(3, 0, 0, 0)));
+        assert!(!night.covers(d, next.at(8, 0, 0, 0)));
+        assert!(!night.covers(d, d.at(21, 59, 0, 0)));
+        assert!(day.covers(d, d.at(8, 0, 0, 0)));
+        assert!(!day.covers(d, d.at(16, 0, 0, 0)));
+        assert!(!day.covers(next, d.at(12, 0, 0, 0)));
+        // A 24-hour duty from 09:00 to 09:00 the next day.
+        assert!(duty.covers(d, next.at(8, 59, 0, 0)));
+        assert!(!duty.covers(d, next.at(9, 0, 0, 0)));
+        assert!(duty.covers(next, next.at(9, 0, 0, 0)));
+    }
 
     fn shifts() -> Vec<ShiftSpan> {
         vec![
