@@ -1087,3 +1087,53 @@ both!(group_commit_keeps_each_write_whole_and_apart, |app| {
         assert!(commits < writes, "{commits} commits for {writes} writes");
     }
 });
+
+// A batched write that fails is rolled back to its savepoint, and the audit entries it appended
+// go with it; the others' entries are chained at the end of their batch.
+both!(a_failed_batched_write_leaves_no_audit_entry, |app| {
+    use qorgau::platform::audit::{Actor, Event, append};
+    use qorgau::platform::error::AppError;
+    let batch = qorgau::platform::batch::Batcher::start(app.db.clone());
+    let mut writes = Vec::new();
+    for i in 0..90u32 {
+        let batch = batch.clone();
+        writes.push(tokio::spawn(async move {
+            batch
+                .write(move |tx| {
+                    Box::pin(async move {
+                        append(tx, &Actor::system(), Event::new("test.batch", "test", i)).await?;
+                        if i % 3 == 0 {
+                            return Err(AppError::NotFound);
+                        }
+                        Ok(i)
+                    })
+                })
+                .await
+        }));
+    }
+    let mut ok = std::collections::BTreeSet::new();
+    for w in writes {
+        if let Ok(i) = w.await.expect("join") {
+            ok.insert(i.to_string());
+        }
+    }
+    assert_eq!(ok.len(), 60);
+    let rows = app
+        .db
+        .fetch_all(
+            "SELECT object_id FROM audit_log WHERE action = 'test.batch'",
+            vec![],
+        )
+        .await
+        .expect("entries");
+    let logged: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|r| r.get::<String>("object_id").expect("object_id"))
+        .collect();
+    assert_eq!(rows.len(), 60);
+    assert_eq!(logged, ok);
+    let v = qorgau::platform::audit::verify(&app.db)
+        .await
+        .expect("verify");
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+});

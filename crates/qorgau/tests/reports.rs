@@ -1671,3 +1671,66 @@ async fn anonymous_reports_are_limited_per_address() {
     let dump = dump_text(&app).await;
     assert!(!dump.contains("127.0.0.1"));
 }
+
+// Concurrent submissions share batches (several at once on PostgreSQL) whose audit entries are
+// chained at the end of each batch: every report is stored once with its one entry, the chain
+// has no gap or fork, and a retry racing its first attempt still makes one report.
+both!(
+    concurrent_reports_each_get_one_entry_in_an_intact_chain,
+    |app| {
+        let worker = app.login("worker").await;
+        let before = qorgau::platform::audit::verify(&app.db)
+            .await
+            .expect("verify")
+            .entries;
+        let mut sends = Vec::new();
+        for i in 0..120 {
+            let worker = worker.clone();
+            let url = app.url("/api/v1/reports");
+            // The first 40 come in pairs with the same key, sent at once.
+            let key = format!("concurrent-{}", if i < 40 { i / 2 } else { i });
+            sends.push(tokio::spawn(async move {
+                let r = worker
+                    .post(url)
+                    .header("idempotency-key", key)
+                    .json(&report_body("named", "Concurrent"))
+                    .send()
+                    .await
+                    .expect("post");
+                let status = r.status().as_u16();
+                let v: Value = r.json().await.expect("json");
+                (status, v["id"].as_str().unwrap_or_default().to_owned())
+            }));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for s in sends {
+            let (status, id) = s.await.expect("join");
+            assert!(status == 201 || status == 200, "{status}");
+            ids.insert(id);
+        }
+        let keys: std::collections::HashSet<String> = (0..120)
+            .map(|i| format!("concurrent-{}", if i < 40 { i / 2 } else { i }))
+            .collect();
+        assert_eq!(ids.len(), keys.len(), "one report per key");
+        let v = qorgau::platform::audit::verify(&app.db)
+            .await
+            .expect("verify");
+        assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+        let rows = app
+            .db
+            .fetch_all(
+                "SELECT object_id FROM audit_log WHERE action = 'report.submit'",
+                vec![],
+            )
+            .await
+            .expect("entries");
+        // The demo's own reports have entries too.
+        let ours: Vec<String> = rows
+            .iter()
+            .map(|r| r.get::<String>("object_id").expect("object_id"))
+            .filter(|id| ids.contains(id))
+            .collect();
+        assert_eq!(ours.len(), ids.len(), "one entry per report");
+        assert!(v.entries >= before + keys.len() as i64);
+    }
+);

@@ -147,40 +147,84 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 const LOCK_PG: &str = "SELECT pg_advisory_xact_lock(7431001)";
 const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, subject, reason, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT_HEAD: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, subject, reason, detail, prev_hash, hash) VALUES";
 
-/// Appends an entry inside `tx`.
-pub async fn append(tx: &mut Tx, actor: &Actor, ev: Event) -> DbResult<i64> {
+/// An entry held back in a transaction until [`flush`].
+#[derive(Debug)]
+pub struct Pending {
+    actor_id: Option<Uuid>,
+    actor: String,
+    ev: Event,
+}
+
+/// Appends an entry inside `tx`, or, when the transaction defers its entries
+/// ([`Tx::defer_audit`]), keeps it for [`flush`] at commit. Either way it is stored with the
+/// change or not at all.
+pub async fn append(tx: &mut Tx, actor: &Actor, ev: Event) -> DbResult<()> {
+    if let Some(pending) = tx.audit.as_mut() {
+        pending.push(Pending {
+            actor_id: actor.id,
+            actor: actor.label.clone(),
+            ev,
+        });
+        return Ok(());
+    }
+    let p = Pending {
+        actor_id: actor.id,
+        actor: actor.label.clone(),
+        ev,
+    };
+    write_chain(tx, vec![p]).await?;
+    Ok(())
+}
+
+/// Appends the entries `tx` holds back, if any; returns the first one's sequence number.
+pub async fn flush(tx: &mut Tx) -> DbResult<Option<i64>> {
+    match tx.audit.take() {
+        Some(pending) if !pending.is_empty() => write_chain(tx, pending).await.map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Links `pending` to the chain's head and inserts them, several rows per statement.
+async fn write_chain(tx: &mut Tx, pending: Vec<Pending>) -> DbResult<i64> {
     if tx.backend() == Backend::Postgres {
-        // Serialises appenders across nodes; released at commit.
+        // Serialises appenders across connections and nodes; released at commit.
         tx.execute(LOCK_PG, args![]).await?;
     }
-    let (seq, prev) = match tx.fetch_optional(HEAD, args![]).await? {
+    let (first, mut prev) = match tx.fetch_optional(HEAD, args![]).await? {
         Some(r) => (r.get::<i64>("seq")? + 1, r.get::<String>("hash")?),
         None => (1, GENESIS.to_owned()),
     };
-    let mut e = Entry {
-        seq,
-        at: Ts::now(),
-        actor_id: actor.id,
-        actor: actor.label.clone(),
-        action: ev.action.to_owned(),
-        object_type: ev.object_type.to_owned(),
-        object_id: ev.object_id,
-        subject: ev.subject,
-        reason: ev.reason,
-        detail: if ev.detail.is_null() {
-            String::new()
-        } else {
-            ev.detail.to_string()
-        },
-        prev_hash: prev,
-        hash: String::new(),
-    };
-    e.hash = e.compute_hash();
-    tx.execute(
-        INSERT,
-        args![
+    let at = Ts::now();
+    let mut entries = Vec::with_capacity(pending.len());
+    for (i, p) in pending.into_iter().enumerate() {
+        let mut e = Entry {
+            seq: first + i as i64,
+            at,
+            actor_id: p.actor_id,
+            actor: p.actor,
+            action: p.ev.action.to_owned(),
+            object_type: p.ev.object_type.to_owned(),
+            object_id: p.ev.object_id,
+            subject: p.ev.subject,
+            reason: p.ev.reason,
+            detail: if p.ev.detail.is_null() {
+                String::new()
+            } else {
+                p.ev.detail.to_string()
+            },
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        prev = e.hash.clone();
+        entries.push(e);
+    }
+    let total = entries.len();
+    let mut values = Vec::with_capacity(total.min(ROWS_PER_INSERT) * 12);
+    for (i, e) in entries.into_iter().enumerate() {
+        values.extend(args![
             e.seq,
             e.at,
             e.actor_id,
@@ -193,18 +237,51 @@ pub async fn append(tx: &mut Tx, actor: &Actor, ev: Event) -> DbResult<i64> {
             e.detail,
             e.prev_hash,
             e.hash
-        ],
-    )
-    .await?;
-    Ok(seq)
+        ]);
+        let rows = values.len() / 12;
+        if rows == ROWS_PER_INSERT || i + 1 == total {
+            tx.execute(insert_rows(rows), std::mem::take(&mut values))
+                .await?;
+        }
+    }
+    Ok(first)
+}
+
+/// Rows one INSERT carries: a batch of 256 entries is 8 statements, each under both databases'
+/// limits on parameters.
+const ROWS_PER_INSERT: usize = 32;
+
+/// The INSERT of `n` rows (1 ..= ROWS_PER_INSERT), built once: statements are cached by their
+/// text (PostgreSQL) or their address (platform/sqlite_direct.rs), so each must stay the same.
+fn insert_rows(n: usize) -> &'static str {
+    static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = STATEMENTS.get_or_init(|| {
+        (1..=ROWS_PER_INSERT)
+            .map(|rows| {
+                let mut sql = String::from(INSERT_HEAD);
+                for r in 0..rows {
+                    sql.push_str(if r == 0 { " (" } else { ", (" });
+                    for c in 0..12 {
+                        if c > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("${}", r * 12 + c + 1));
+                    }
+                    sql.push(')');
+                }
+                sql
+            })
+            .collect()
+    });
+    all[n.clamp(1, ROWS_PER_INSERT) - 1].as_str()
 }
 
 /// Appends in a transaction of its own, for callers outside a request (the CLI, the demo).
-pub async fn record(db: &Db, actor: &Actor, ev: Event) -> DbResult<i64> {
+pub async fn record(db: &Db, actor: &Actor, ev: Event) -> DbResult<()> {
     let mut tx = db.begin().await?;
-    let seq = append(&mut tx, actor, ev).await?;
+    append(&mut tx, actor, ev).await?;
     tx.commit().await?;
-    Ok(seq)
+    Ok(())
 }
 
 type Job = (
@@ -261,11 +338,11 @@ impl Recorder {
 async fn write_batch(db: &Db, batch: Vec<(Actor, Event)>) -> Result<i64, String> {
     let run = async {
         let mut tx = db.begin().await?;
-        let mut first = None;
+        tx.defer_audit();
         for (actor, ev) in batch {
-            let seq = append(&mut tx, &actor, ev).await?;
-            first.get_or_insert(seq);
+            append(&mut tx, &actor, ev).await?;
         }
+        let first = flush(&mut tx).await?;
         tx.commit().await?;
         DbResult::Ok(first.unwrap_or(0))
     };

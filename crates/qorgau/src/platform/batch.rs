@@ -6,10 +6,14 @@
 //! savepoint and fails alone; if the commit fails, every write of the batch fails and nothing of
 //! it is stored, so no caller is ever told "stored" for something that is not.
 //!
-//! PostgreSQL would group concurrent commits' WAL flushes by itself, but every audited write
-//! takes the audit chain's lock until its commit (platform/audit.rs), so there too they came one
-//! flush at a time (bench/issue5.sh: 322 named reports/s beside 5 210 raw inserts/s). Each node
-//! batches its own writes; batches of several nodes still take turns on the chain.
+//! A batch holds its audit entries back and appends them to the chain in one step just before it
+//! commits (`Tx::defer_audit`). On PostgreSQL that step takes the chain's lock until the commit,
+//! so with entries appended as they came every audited write held the lock for its whole
+//! transaction and writes came one flush at a time (bench/issue5.sh: 322 named reports/s beside
+//! 5 210 raw inserts/s). Deferred, only the chain step and the commit take turns, so several
+//! batches run at once on their own connections ([`PG_RUNNERS`]): each statement is a network
+//! round trip there, and one connection alone capped reports near 1 000/s. SQLite has one
+//! writer, so one batch at a time. Batches of several nodes take turns on the chain the same way.
 
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +24,11 @@ use crate::platform::error::{AppError, AppResult};
 /// At most this many writes share one transaction, so that one batch cannot hold the write
 /// connection for long.
 const MAX_BATCH: usize = 256;
+
+/// Batches that run at once on PostgreSQL, each on a connection of the pool (16): enough to keep
+/// one batch in its chain step and commit while others run their statements, and few enough to
+/// leave the pool to the readers.
+const PG_RUNNERS: usize = 4;
 
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Work = Box<dyn for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, (bool, Finish)> + Send>;
@@ -53,7 +62,11 @@ impl Batcher {
                 }
             }
             Db::Postgres(_) => {
-                tokio::spawn(run(db, rx));
+                // The runners share the queue: whichever is free takes all that waits.
+                let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+                for _ in 0..PG_RUNNERS {
+                    tokio::spawn(run_shared(db.clone(), rx.clone()));
+                }
             }
         }
         Batcher { queue }
@@ -94,11 +107,26 @@ impl Batcher {
 async fn run(db: Db, mut rx: mpsc::Receiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (finishes, committed) = run_batch(&db, std::mem::take(&mut batch)).await;
-        metrics::histogram!("qorgau_group_commit_size").record(finishes.len() as f64);
-        for finish in finishes {
-            finish(committed.clone());
+        finish_batch(&db, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn run_shared(db: Db, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Work>>>) {
+    loop {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        // The lock is held only while taking work, not while running it.
+        if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
         }
+        finish_batch(&db, batch).await;
+    }
+}
+
+async fn finish_batch(db: &Db, batch: Vec<Work>) {
+    let (finishes, committed) = run_batch(db, batch).await;
+    metrics::histogram!("qorgau_group_commit_size").record(finishes.len() as f64);
+    for finish in finishes {
+        finish(committed.clone());
     }
 }
 
@@ -111,10 +139,12 @@ async fn run_batch(db: &Db, batch: Vec<Work>) -> (Vec<Finish>, Result<(), String
             Ok(tx) => tx,
             Err(e) => return (Vec::new(), Err(e.to_string())),
         };
+        tx.defer_audit();
         let (finishes, ran) = run_works(&mut tx, batch).await;
         let committed = match ran {
             // Dropping the transaction rolls it back.
             Err(e) => Err(e),
+            // Appends the batch's audit entries, then commits.
             Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
         };
         return (finishes, committed);
@@ -125,10 +155,14 @@ async fn run_batch(db: &Db, batch: Vec<Work>) -> (Vec<Finish>, Result<(), String
                 if let Err(e) = tx.execute("BEGIN IMMEDIATE", vec![]).await {
                     return (Vec::new(), Err(e.to_string()));
                 }
+                tx.defer_audit();
                 let (finishes, ran) = run_works(tx, batch).await;
                 if let Err(e) = ran {
-                    // The transaction is still open: Tx::Direct rolls it back when dropped.
+                    // The transaction is still open: the direct Tx rolls it back when dropped.
                     return (finishes, Err(e));
+                }
+                if let Err(e) = crate::platform::audit::flush(tx).await {
+                    return (finishes, Err(e.to_string()));
                 }
                 let committed = tx
                     .execute("COMMIT", vec![])
@@ -158,11 +192,13 @@ async fn run_works(tx: &mut Tx, batch: Vec<Work>) -> (Vec<Finish>, Result<(), St
             drop(work);
             continue;
         }
+        let mark = tx.audit_mark();
         let (ok, finish) = work(tx).await;
         finishes.push(finish);
         let end = if ok {
             tx.execute("RELEASE batch_write", vec![]).await
         } else {
+            tx.forget_audit_after(mark);
             match tx.execute("ROLLBACK TO batch_write", vec![]).await {
                 Ok(_) => tx.execute("RELEASE batch_write", vec![]).await,
                 Err(e) => Err(e),

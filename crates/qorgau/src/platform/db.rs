@@ -411,7 +411,14 @@ impl Conn {
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls back.
-pub enum Tx {
+pub struct Tx {
+    conn: TxConn,
+    /// Audit entries held back until the transaction ends, when a batch appends them to the
+    /// chain together (platform/audit.rs, [`Tx::defer_audit`]).
+    pub(crate) audit: Option<Vec<crate::platform::audit::Pending>>,
+}
+
+enum TxConn {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Pg(sqlx::Transaction<'static, Postgres>),
     /// A SQLite transaction the group-commit task opened on a borrowed connection
@@ -419,14 +426,58 @@ pub enum Tx {
     Direct(Direct),
 }
 
-impl Tx {
+impl TxConn {
     exec_methods!(Direct);
+}
 
-    pub async fn commit(self) -> DbResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
-            Tx::Direct(_) => {
+impl Tx {
+    fn new(conn: TxConn) -> Tx {
+        Tx { conn, audit: None }
+    }
+
+    pub async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<u64> {
+        self.conn.execute(sql, args).await
+    }
+    pub async fn fetch_all(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
+        self.conn.fetch_all(sql, args).await
+    }
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> DbResult<Option<Row>> {
+        self.conn.fetch_optional(sql, args).await
+    }
+    pub async fn fetch_one(&mut self, sql: &'static str, args: Vec<Arg>) -> DbResult<Row> {
+        self.conn.fetch_one(sql, args).await
+    }
+
+    /// From now on, audit entries of this transaction are kept in memory and appended to the
+    /// chain in one step when it commits. Only the chain step then serialises writers (on
+    /// PostgreSQL it holds the chain's lock until commit), not the whole transaction.
+    pub fn defer_audit(&mut self) {
+        self.audit.get_or_insert_with(Vec::new);
+    }
+
+    /// How many audit entries are held back, for [`Tx::forget_audit_after`].
+    pub fn audit_mark(&self) -> usize {
+        self.audit.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Drops the entries held back after `mark`: their write was rolled back to a savepoint.
+    pub fn forget_audit_after(&mut self, mark: usize) {
+        if let Some(pending) = self.audit.as_mut() {
+            pending.truncate(mark);
+        }
+    }
+
+    /// Commits, appending any audit entries held back first.
+    pub async fn commit(mut self) -> DbResult<()> {
+        crate::platform::audit::flush(&mut self).await?;
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Pg(t) => t.commit().await?,
+            TxConn::Direct(_) => {
                 return Err(DbError::Decode(
                     "a batched write is committed by its batch".into(),
                 ));
@@ -436,9 +487,9 @@ impl Tx {
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) | Tx::Direct(_) => Backend::Sqlite,
-            Tx::Pg(_) => Backend::Postgres,
+        match self.conn {
+            TxConn::Sqlite(_) | TxConn::Direct(_) => Backend::Sqlite,
+            TxConn::Pg(_) => Backend::Postgres,
         }
     }
 }
@@ -748,8 +799,8 @@ impl Db {
 
     pub async fn begin(&self) -> DbResult<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Postgres(p) => Tx::Pg(p.begin().await?),
+            Db::Sqlite { write, .. } => Tx::new(TxConn::Sqlite(write.begin().await?)),
+            Db::Postgres(p) => Tx::new(TxConn::Pg(p.begin().await?)),
         })
     }
 
@@ -767,7 +818,9 @@ impl Db {
         let mut handle = conn.lock_handle().await?;
         // SAFETY: sqlx's worker keeps off the connection while `handle` lives, and `tx` (which
         // finalizes its statements and rolls back an open transaction when dropped) goes first.
-        let mut tx = Tx::Direct(unsafe { Direct::new(handle.as_raw_handle()) });
+        let mut tx = Tx::new(TxConn::Direct(unsafe {
+            Direct::new(handle.as_raw_handle())
+        }));
         let out = f(&mut tx).await;
         drop(tx);
         drop(handle);
