@@ -350,6 +350,9 @@ pub async fn stream(
         let from = feed.buf.back().map_or(feed.last, |e| e.0);
         tokio::spawn(facility_reader(feed.st.clone(), f, tx, from));
     }
+    // The catch-up reads are boxed: the stream's state is held for as long as the console stays
+    // connected, and an unboxed read (the database driver's futures) made every idle console
+    // carry about 11 KiB for it (bench/issue4.sh, memory per console).
     let s = futures_util::stream::unfold(feed, |mut f| async move {
         loop {
             if let Some((seq, data)) = f.buf.pop_front() {
@@ -363,7 +366,7 @@ pub async fn stream(
             match &mut f.wake {
                 Wake::Notices(rx) => match rx.recv().await {
                     // Nothing new: wait for a notice (a lagged receiver just re-reads).
-                    Ok(_) | Err(RecvError::Lagged(_)) => f.catch_up().await,
+                    Ok(_) | Err(RecvError::Lagged(_)) => Box::pin(f.catch_up()).await,
                     Err(RecvError::Closed) => return None,
                 },
                 Wake::Relay(rx) => match rx.recv().await {
@@ -373,7 +376,7 @@ pub async fn stream(
                         f.buf.extend(batch.iter().filter(|e| e.0 > after).cloned());
                     }
                     // Fell behind the relay: read what was missed, then follow it again.
-                    Err(RecvError::Lagged(_)) => f.catch_up().await,
+                    Err(RecvError::Lagged(_)) => Box::pin(f.catch_up()).await,
                     Err(RecvError::Closed) => return None,
                 },
             }
