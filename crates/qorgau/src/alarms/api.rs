@@ -2,12 +2,11 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -296,7 +295,7 @@ struct Feed {
     scope: crate::platform::access::ScopeFilter,
     own: Option<Uuid>,
     last: i64,
-    buf: VecDeque<(i64, Arc<str>)>,
+    buf: VecDeque<(i64, Bytes)>,
     wake: Wake,
 }
 
@@ -316,7 +315,7 @@ pub async fn stream(
     p: Principal,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
-) -> AppResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>>> {
+) -> AppResult<axum::response::Response> {
     let (scope, own) = feed_scope(&p)?;
     let resume = headers
         .get("last-event-id")
@@ -353,23 +352,33 @@ pub async fn stream(
     // The catch-up reads are boxed: the stream's state is held for as long as the console stays
     // connected, and an unboxed read (the database driver's futures) made every idle console
     // carry about 11 KiB for it (bench/issue4.sh, memory per console).
+    // Frames are encoded once per event and shared by every console that sends it (a clone of
+    // `Bytes` is a reference count), instead of each console building its own copy.
     let s = futures_util::stream::unfold(feed, |mut f| async move {
         loop {
-            if let Some((seq, data)) = f.buf.pop_front() {
+            if let Some((seq, frame)) = f.buf.pop_front() {
                 f.last = seq;
-                let ev = SseEvent::default()
-                    .id(seq.to_string())
-                    .event("alarm")
-                    .data(&*data);
-                return Some((Ok(ev), f));
+                return Some((Ok::<_, Infallible>(frame), f));
             }
-            match &mut f.wake {
-                Wake::Notices(rx) => match rx.recv().await {
+            let woke = match &mut f.wake {
+                Wake::Notices(rx) => tokio::time::timeout(KEEP_ALIVE, rx.recv())
+                    .await
+                    .map(Woken::Notice),
+                Wake::Relay(rx) => tokio::time::timeout(KEEP_ALIVE, rx.recv())
+                    .await
+                    .map(Woken::Batch),
+            };
+            let Ok(woke) = woke else {
+                // Silence: a comment keeps proxies and the browser from dropping the stream.
+                return Some((Ok(Bytes::from_static(b":\n\n")), f));
+            };
+            match woke {
+                Woken::Notice(r) => match r {
                     // Nothing new: wait for a notice (a lagged receiver just re-reads).
                     Ok(_) | Err(RecvError::Lagged(_)) => Box::pin(f.catch_up()).await,
                     Err(RecvError::Closed) => return None,
                 },
-                Wake::Relay(rx) => match rx.recv().await {
+                Woken::Batch(r) => match r {
                     Ok(batch) => {
                         // What this feed read for itself may be in the batch too.
                         let after = f.buf.back().map_or(f.last, |e| e.0);
@@ -382,7 +391,26 @@ pub async fn stream(
             }
         }
     });
-    Ok(Sse::new(s).keep_alive(KeepAlive::default()))
+    let mut res = axum::response::IntoResponse::into_response(axum::body::Body::from_stream(s));
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    Ok(res)
+}
+
+/// A silent feed sends a comment this often.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// What woke a waiting feed.
+enum Woken {
+    Notice(Result<Notice, RecvError>),
+    Batch(Result<Batch, RecvError>),
 }
 
 impl Feed {
@@ -407,9 +435,14 @@ impl Feed {
     }
 }
 
-fn encoded(e: &AlarmEvent) -> (i64, Arc<str>) {
+/// An event as one server-sent-events frame: compact JSON holds no line break, so it is one
+/// `data` line.
+fn encoded(e: &AlarmEvent) -> (i64, Bytes) {
     let data = serde_json::to_string(e).unwrap_or_else(|_| "null".into());
-    (e.seq, Arc::from(data))
+    (
+        e.seq,
+        Bytes::from(format!("id: {}\nevent: alarm\ndata: {data}\n\n", e.seq)),
+    )
 }
 
 /// Reads a facility's new events once per notice and hands them, encoded once, to all of its

@@ -40,8 +40,8 @@ impl Notice {
 }
 
 /// What a facility's reader hands its listeners: new rows, each with its sequence number and
-/// its encoding, in order.
-pub type Batch = Arc<[(i64, Arc<str>)]>;
+/// its encoding (a server-sent-events frame), in order.
+pub type Batch = Arc<[(i64, axum::body::Bytes)]>;
 
 /// Batches a slow listener may fall behind by before it must re-read for itself.
 const RELAY_CAPACITY: usize = 256;
@@ -210,7 +210,7 @@ mod tests {
         let reader = reader.expect("the first listener runs the reader");
         let (mut second, none) = ev.relay(f);
         assert!(none.is_none(), "one reader per facility");
-        let batch: Batch = Arc::from(vec![(1, Arc::<str>::from("{}"))]);
+        let batch: Batch = Arc::from(vec![(1, axum::body::Bytes::from_static(b"{}"))]);
         reader.send(batch).expect("listeners");
         assert_eq!(first.recv().await.expect("batch")[0].0, 1);
         assert_eq!(second.recv().await.expect("batch")[0].0, 1);
