@@ -64,8 +64,11 @@ def serve(data, password, database_url=None):
     argv = [QORGAU, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--demo"]
     if database_url:
         argv += ["--database-url", database_url]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         stdin=subprocess.DEVNULL, env=env)
+    # The server's own log stays beside its data, so that an error in the figures can be traced.
+    os.makedirs(data, exist_ok=True)
+    with open(os.path.join(data, "server.log"), "ab") as err:
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
+                             stdin=subprocess.DEVNULL, env=env)
     while True:
         line = p.stdout.readline()
         if not line:
@@ -73,6 +76,17 @@ def serve(data, password, database_url=None):
         m = LISTEN_RE.search(line)
         if m:
             return p, m.group(1).decode(), int(m.group(2))
+
+
+def server_errors(data):
+    """Prints the server's error lines of this run, if any, so that a failed submission is explained."""
+    try:
+        with open(os.path.join(data, "server.log"), errors="replace") as f:
+            lines = [l.rstrip() for l in f if "ERROR" in l or '"level":"error"' in l.lower()]
+    except OSError:
+        return
+    for l in lines[-5:]:
+        log(f"server error: {l[:600]}")
 
 
 def load(*args):
@@ -181,6 +195,7 @@ def run_sqlite(tmp, password):
         subs = submissions(host, port, data, password, facility, p.pid, raw[0])
     finally:
         stop(p)
+        server_errors(data)
     report("SQLite synchronous=FULL", subs, raw, "raw 1-row txns, 1 writer, same file",
            raw_share)
 
@@ -206,6 +221,7 @@ def run_postgres(tmp, password):
             subs = submissions(host, port, data, password, facility, p.pid, raw[0])
         finally:
             stop(p)
+            server_errors(data)
         report("PostgreSQL", subs, raw, f"pgbench 1-row txns, {RAW_CLIENTS} connections",
                raw_share)
     finally:
