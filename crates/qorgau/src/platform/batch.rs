@@ -149,6 +149,7 @@ async fn run_batch(db: &Db, batch: Vec<Work>) -> (Vec<Finish>, Result<(), String
         };
         return (finishes, committed);
     }
+    let wal_catch_up = db.wal_catch_up();
     let ran = db
         .with_direct_write(move |tx| {
             Box::pin(async move {
@@ -169,6 +170,13 @@ async fn run_batch(db: &Db, batch: Vec<Work>) -> (Vec<Finish>, Result<(), String
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string());
+                if committed.is_ok() && wal_catch_up {
+                    // The log's short tail, copied while nothing else writes, so that the next
+                    // commit starts it again (platform/db.rs, `checkpoints`).
+                    if let Err(e) = tx.execute("PRAGMA wal_checkpoint(PASSIVE)", vec![]).await {
+                        tracing::warn!(error = %e, "WAL checkpoint by the writer");
+                    }
+                }
                 (finishes, committed)
             })
         })
