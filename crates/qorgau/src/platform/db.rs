@@ -680,11 +680,8 @@ async fn checkpoints(pool: SqlitePool, wal_long: Arc<AtomicBool>) {
             return;
         }
         match checkpoint_passes(&pool).await {
-            Ok(long) => {
-                if long {
-                    wal_long.store(true, Ordering::Relaxed);
-                }
-            }
+            Ok(true) => wal_long.store(true, Ordering::Relaxed),
+            Ok(false) => {}
             Err(e) => {
                 if pool.is_closed() {
                     return;
